@@ -1,0 +1,128 @@
+#include "invkit/cli/tool.h"
+
+#include <c10/util/Exception.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "invkit/error.h"
+
+namespace invkit::cli {
+
+Tool::Tool(std::string name, std::string description, std::string examples)
+    : name_(std::move(name)), app_(std::move(description), name_) {
+  app_.set_version_flag("--version", std::string(name_) + " (invkit) " + INVKIT_VERSION);
+  app_.footer("Examples:\n" + examples +
+              "\n\nExit status: 0 on success, 1 on bad input or a failed step, 2 on a usage error.");
+  app_.option_defaults()->always_capture_default();
+}
+
+Tool& Tool::add_device() {
+  app_.add_option("--device", common_.device, "auto|cpu|cuda|cuda:N (auto = CUDA when present)");
+  return *this;
+}
+Tool& Tool::add_threads() {
+  app_.add_option("--threads", common_.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  return *this;
+}
+Tool& Tool::add_seed() {
+  app_.add_option("--seed", common_.seed, "random seed; the same seed gives the same bytes on the same device");
+  has_seed_ = true;
+  return *this;
+}
+Tool& Tool::add_quiet() {
+  app_.add_flag("-q,--quiet", common_.quiet, "no progress bar");
+  return *this;
+}
+Tool& Tool::add_log() {
+  app_.add_option("--log", common_.log, "write one JSON object per step or epoch to FILE");
+  return *this;
+}
+
+torch::Device parse_device(const std::string& spec) {
+  if (spec == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  if (spec == "cpu") return torch::Device(torch::kCPU);
+  if (spec == "cuda" || spec.rfind("cuda:", 0) == 0) {
+    if (!torch::cuda::is_available()) throw UsageError("--device " + spec + ": CUDA is not available on this machine");
+    int index = 0;
+    if (spec.size() > 5) {
+      try {
+        size_t used = 0;
+        index = std::stoi(spec.substr(5), &used);
+        if (used != spec.size() - 5 || index < 0) throw std::invalid_argument(spec);
+      } catch (const std::exception&) {
+        throw UsageError("--device " + spec + ": expected cuda:N with N a device number");
+      }
+      if (index >= static_cast<int>(torch::cuda::device_count()))
+        throw UsageError("--device " + spec + ": only " + std::to_string(torch::cuda::device_count()) + " CUDA devices");
+    }
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  throw UsageError("--device " + spec + ": expected auto, cpu, cuda or cuda:N");
+}
+
+void set_threads(int threads) {
+  int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(n);
+}
+
+torch::Device Tool::device() const { return parse_device(common_.device); }
+
+nlohmann::json Tool::history_entry() const {
+  nlohmann::json h = {{"tool", name_}, {"version", INVKIT_VERSION}, {"arguments", arguments_}};
+  if (has_seed_) h["seed"] = common_.seed;
+  return h;
+}
+
+int Tool::run(int argc, char** argv, const std::function<void()>& body) {
+  for (int i = 1; i < argc; ++i) arguments_.emplace_back(argv[i]);
+  auto report = [&](const std::string& message) {
+    std::fflush(stdout);
+    std::cerr << name_ << ": error: " << message << std::endl;
+  };
+  try {
+    try {
+      app_.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return app_.exit(e, std::cout, std::cerr);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app_.exit(e, std::cout, std::cerr);
+    } catch (const CLI::CallForVersion& e) {
+      std::cout << e.what() << std::endl;
+      return 0;
+    } catch (const CLI::ParseError& e) {
+      report(std::string(e.what()) + " (see " + name_ + " --help)");
+      return 2;
+    }
+    set_threads(common_.threads);
+    if (has_seed_) torch::manual_seed(common_.seed);
+    body();
+    std::cout.flush();
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      report("writing to standard output failed");
+      return 1;
+    }
+    return 0;
+  } catch (const UsageError& e) {
+    report(e.what());
+    return 2;
+  } catch (const Error& e) {
+    report(e.what());
+    return 1;
+  } catch (const c10::Error& e) {
+    report(e.what_without_backtrace());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    report("out of memory");
+    return 1;
+  } catch (const std::exception& e) {
+    report(e.what());
+    return 1;
+  } catch (...) {
+    report("unknown failure");
+    return 1;
+  }
+}
+
+}  // namespace invkit::cli

@@ -1,0 +1,70 @@
+// What every tool shares: its command line, the common options, error
+// reporting and exit codes, threads, device and seed. A tool's main() is:
+//
+//   int main(int argc, char** argv) {
+//     invkit::cli::Tool tool("inspect", "Print the manifest of an invkit file", "inspect set.st");
+//     ... tool.app().add_option(...) ...
+//     return tool.run(argc, argv, [&] { ... });
+//   }
+#pragma once
+#include <torch/torch.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace invkit::cli {
+
+// Options several tools share; each tool adds the ones it uses.
+struct CommonOptions {
+  std::string device = "auto";  // auto|cpu|cuda|cuda:N
+  int threads = 0;              // 0 = all cores
+  uint64_t seed = 0;            // every random draw derives from it
+  bool quiet = false;           // no progress bar
+  std::string log;              // JSON lines, one per step/epoch
+};
+
+class Tool {
+ public:
+  // `examples` are shell lines shown at the end of --help.
+  Tool(std::string name, std::string description, std::string examples);
+
+  CLI::App& app() { return app_; }
+  CommonOptions& common() { return common_; }
+  const std::string& name() const { return name_; }
+
+  Tool& add_device();
+  Tool& add_threads();
+  Tool& add_seed();
+  Tool& add_quiet();
+  Tool& add_log();
+
+  // Parses argv and runs `body`. Returns the exit status: 0 on success, 2 for
+  // a usage error (CLI11's or UsageError), 1 for any other failure; the
+  // message goes to stderr as "NAME: error: MESSAGE".
+  int run(int argc, char** argv, const std::function<void()>& body);
+
+  // The device chosen by --device (valid once run() parsed the options).
+  torch::Device device() const;
+
+  // {tool, version, arguments, seed}: how an output was made.
+  nlohmann::json history_entry() const;
+
+ private:
+  std::string name_;
+  CLI::App app_;
+  CommonOptions common_;
+  std::vector<std::string> arguments_;
+  bool has_seed_ = false;
+};
+
+// "auto" → CUDA when present, else CPU; "cpu"; "cuda"; "cuda:N".
+torch::Device parse_device(const std::string& spec);
+
+// Sets torch's intra-op threads; 0 means every core.
+void set_threads(int threads);
+
+}  // namespace invkit::cli

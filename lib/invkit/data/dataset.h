@@ -1,0 +1,50 @@
+// A labelled image set as every tool passes it on: uint8 images N×C×H×W,
+// int64 labels, class names, and the manifest (history and tool extras).
+#pragma once
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace invkit {
+
+constexpr const char* kDatasetFormat = "invkit.dataset/1";
+
+struct Dataset {
+  torch::Tensor images;  // uint8 [N, C, H, W]
+  torch::Tensor labels;  // int64 [N]
+  torch::Tensor index;   // int64 [N], row in the parent set; undefined if absent
+  torch::Tensor params;  // float32 [N, P], drawn transform parameters; undefined if absent
+  std::vector<std::string> class_names;
+  // Everything else of the manifest: `history` and keys tools add
+  // (class_order, params_columns, ...). format/counts/shape are derived.
+  nlohmann::json extra = nlohmann::json::object();
+
+  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+  int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }
+  int64_t channels() const { return images.size(1); }
+  int64_t height() const { return images.size(2); }
+  int64_t width() const { return images.size(3); }
+  std::vector<int64_t> class_counts() const;
+
+  // The full manifest as stored in __metadata__["invkit"].
+  nlohmann::json manifest() const;
+
+  // Throws Error("SOURCE: ...") unless shapes, dtypes and labels agree.
+  void validate(const std::string& source) const;
+
+  // Appends {tool, version, arguments, seed} to extra["history"].
+  void add_history(const nlohmann::json& entry);
+
+  // Rows `rows` (int64 indices) of this set; `index` follows the parent rows.
+  Dataset select(const torch::Tensor& rows) const;
+
+  static Dataset load(const std::string& path);  // "-" reads stdin
+  void save(const std::string& path) const;      // "-" writes stdout
+};
+
+// Generic class names "0", "1", ... for sets without names.
+std::vector<std::string> numbered_class_names(int64_t num_classes);
+
+}  // namespace invkit

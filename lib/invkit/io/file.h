@@ -1,0 +1,47 @@
+// Whole-file input (file or "-" for stdin, pipes included) and atomic output
+// (FILE.tmp, fsync, rename; or stdout for "-").
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace invkit::io {
+
+// A printable name for a path in messages: "-" reads as "<stdin>"/"<stdout>".
+std::string input_name(const std::string& path);
+std::string output_name(const std::string& path);
+
+// Reads all bytes of a file or of stdin ("-"). Throws Error naming the file.
+std::vector<uint8_t> read_all(const std::string& path);
+
+// Reads a file that may be gzip-compressed (detected by its magic bytes).
+// A corrupt or truncated gzip stream is an Error naming the file.
+std::vector<uint8_t> read_maybe_gzip(const std::string& path);
+
+// Throws UsageError when path is "-" and stdout is a terminal.
+void refuse_binary_to_terminal(const std::string& path);
+
+// Writes to PATH.tmp and renames it to PATH on commit(); a writer destroyed
+// before commit() removes its temporary file, so failures leave nothing.
+// For "-" it writes to stdout, and commit() flushes.
+class AtomicWriter {
+ public:
+  explicit AtomicWriter(std::string path);
+  ~AtomicWriter();
+  AtomicWriter(const AtomicWriter&) = delete;
+  AtomicWriter& operator=(const AtomicWriter&) = delete;
+
+  void write(const void* data, size_t size);
+  void commit();
+
+ private:
+  std::string path_;
+  std::string tmp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// Writes a whole buffer atomically.
+void write_all(const std::string& path, const void* data, size_t size);
+
+}  // namespace invkit::io

@@ -1,0 +1,21 @@
+// PNG/JPEG/BMP files <-> uint8 tensors [C, H, W] (stb_image, stb_image_write).
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+
+namespace invkit::io {
+
+// Reads an image file as uint8 [C, H, W]. channels: 1 (gray), 3 (RGB), or 0
+// (as stored: gray stays 1, anything with colour becomes 3; alpha dropped).
+// Throws Error naming the file.
+torch::Tensor read_image(const std::string& path, int channels = 0);
+
+// Writes uint8 [C, H, W] (C = 1 or 3) as PNG, atomically; "-" is stdout.
+void write_png(const std::string& path, const torch::Tensor& image);
+
+// Lays out uint8 images [N, C, H, W] on a grid of `cols` columns, with
+// `pad` pixels of `pad_value` between cells; N need not fill the last row.
+torch::Tensor image_grid(const torch::Tensor& images, int64_t cols, int64_t pad = 2, int pad_value = 255);
+
+}  // namespace invkit::io

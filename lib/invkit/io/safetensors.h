@@ -1,0 +1,69 @@
+// The safetensors format (https://github.com/huggingface/safetensors):
+// 8-byte little-endian header length N, N bytes of JSON header, raw data.
+// The reader checks everything the format demands; the writer produces the
+// same bytes as Python's `safetensors` library for the same tensors.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace at {
+class Tensor;
+}
+
+namespace invkit::io {
+
+enum class DType { BOOL, U8, I8, I16, F16, BF16, I32, F32, F64, I64 };
+
+std::string dtype_name(DType d);
+DType dtype_from_name(const std::string& name);  // throws Error
+size_t dtype_size(DType d);
+
+struct TensorInfo {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  size_t begin = 0;  // offsets into the data section
+  size_t end = 0;
+};
+
+// A parsed file: the header and the data section (owned).
+class Safetensors {
+ public:
+  // Parses a whole file's bytes; `source` names it in error messages.
+  static Safetensors parse(std::vector<uint8_t> bytes, const std::string& source);
+  // Reads a file, or stdin for "-".
+  static Safetensors read(const std::string& path);
+
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }  // in data order
+  const TensorInfo* find(const std::string& name) const;
+  const uint8_t* data(const TensorInfo& t) const { return bytes_.data() + data_start_ + t.begin; }
+  const std::string& source() const { return source_; }
+
+  // A CPU tensor copied out of the file. Throws Error if absent.
+  at::Tensor tensor(const std::string& name) const;
+
+ private:
+  std::string source_;
+  std::vector<uint8_t> bytes_;
+  size_t data_start_ = 0;
+  std::map<std::string, std::string> metadata_;
+  std::vector<TensorInfo> tensors_;
+};
+
+// Named tensors to write; order does not matter (the writer sorts them the
+// way Python's safetensors does: by dtype, widest first, then by name).
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+// The complete file as bytes (header padded with spaces to 8 bytes).
+std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
+                                           const std::map<std::string, std::string>& metadata);
+
+// Writes atomically to a file, or to stdout for "-".
+void write_safetensors(const std::string& path, const NamedTensors& tensors,
+                       const std::map<std::string, std::string>& metadata);
+
+}  // namespace invkit::io
