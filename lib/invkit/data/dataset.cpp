@@ -66,7 +66,7 @@ Dataset Dataset::select(const torch::Tensor& rows) const {
   Dataset out;
   out.images = images.index_select(0, rows);
   out.labels = labels.index_select(0, rows);
-  out.index = index.defined() ? index.index_select(0, rows) : rows.clone();
+  out.index = rows.to(torch::kLong).clone();
   if (params.defined()) out.params = params.index_select(0, rows);
   out.class_names = class_names;
   out.extra = extra;

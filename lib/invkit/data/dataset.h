@@ -37,7 +37,8 @@ struct Dataset {
   // Appends {tool, version, arguments, seed} to extra["history"].
   void add_history(const nlohmann::json& entry);
 
-  // Rows `rows` (int64 indices) of this set; `index` follows the parent rows.
+  // Rows `rows` (int64 indices) of this set; the result's `index` holds
+  // `rows`, each output row's row in this set, so a chain can be traced back.
   Dataset select(const torch::Tensor& rows) const;
 
   static Dataset load(const std::string& path);  // "-" reads stdin
