@@ -138,7 +138,7 @@ Safetensors Safetensors::parse(std::vector<uint8_t> bytes, const std::string& so
     if (b > e) throw fail(where + "data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] are reversed");
     if (e > data_size)
       throw fail(where + "data_offsets end " + std::to_string(e) + " is past the data (" +
-                 std::to_string(data_size) + " bytes)");
+                 std::to_string(data_size) + " bytes): truncated file?");
     if (e - b != count * dtype_size(t.dtype))
       throw fail(where + "shape x dtype is " + std::to_string(count * dtype_size(t.dtype)) + " bytes but data_offsets span " +
                  std::to_string(e - b));

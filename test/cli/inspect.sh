@@ -1,0 +1,26 @@
+# inspect: prints manifest and tensors; every malformed file is a one-line error, exit 1.
+source "$LIB"
+
+inspect "$FIXTURES/python-f32-u8-meta.safetensors" > out.txt
+grep -q 'manifest: none (plain safetensors)' out.txt || fail "plain file not reported as such"
+grep -Eq '^  a +F32 +\[2, 2\]$' out.txt || fail "tensor table: $(cat out.txt)"
+
+[ "$(json "$FIXTURES/python-all-dtypes.safetensors" "len(d['tensors'])")" = 10 ] || fail "dtype count"
+[ "$(json "$FIXTURES/python-all-dtypes.safetensors" "d['tensors'][0]['dtype']")" = I64 ] || fail "order"
+# stdin works (a pipe: no seeking)
+[ "$(cat "$FIXTURES/python-f32-u8-meta.safetensors" | inspect --json - | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["k"])')" = v ] || fail "stdin"
+
+expect_fail 1 'truncated.st: not a valid safetensors file: tensor "a": data_offsets end 16 is past the data (14 bytes): truncated file?' inspect "$FIXTURES/truncated.st"
+expect_fail 1 'header length 4096 runs past the end' inspect "$FIXTURES/header-past-end.st"
+expect_fail 1 'overlaps the tensor before it' inspect "$FIXTURES/overlapping-offsets.st"
+expect_fail 1 'unknown dtype "F8_E9"' inspect "$FIXTURES/unknown-dtype.st"
+expect_fail 1 'shape x dtype is 24 bytes but data_offsets span 16' inspect "$FIXTURES/shape-disagrees.st"
+expect_fail 1 'empty.st: not a valid safetensors file: empty input' inspect "$FIXTURES/empty.st"
+expect_fail 1 'empty input' inspect - < /dev/null
+expect_fail 1 'no-such.st: cannot open' inspect no-such.st
+expect_fail 2 'inspect: error: input is required' inspect
+expect_fail 2 'inspect: error: The following argument was not expected: --frobnicate' inspect --frobnicate x
+
+inspect --help | grep -q 'Examples:' || fail "--help has no examples"
+inspect --version | grep -q '^inspect (invkit) ' || fail "--version"
+echo ok
