@@ -1,19 +1,21 @@
 #include "invkit/metrics/ekld_protocol.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 
 namespace invkit::metrics {
 
-torch::Tensor select_per_class(const torch::Tensor& labels, int64_t num_classes, int64_t per_class) {
-  auto lab = labels.to(torch::kCPU).contiguous();
-  const int64_t* l = lab.data_ptr<int64_t>();
-  std::vector<int64_t> taken(num_classes, 0), rows;
-  for (int64_t i = 0; i < lab.size(0); ++i)
-    if (l[i] >= 0 && l[i] < num_classes && taken[l[i]] < per_class) {
-      ++taken[l[i]];
-      rows.push_back(i);
-    }
-  return torch::tensor(rows, torch::kLong);
+torch::Tensor select_per_class(const torch::Tensor& labels, int64_t num_classes, int64_t per_class, uint64_t seed) {
+  auto lab = labels.to(torch::kCPU);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  std::vector<torch::Tensor> chosen;
+  for (int64_t c = 0; c < num_classes; ++c) {
+    auto rows = (lab == c).nonzero().view(-1);
+    auto order = torch::randperm(rows.size(0), gen, torch::TensorOptions().dtype(torch::kLong));
+    chosen.push_back(rows.index_select(0, order.narrow(0, 0, std::min(per_class, rows.size(0)))));
+  }
+  return std::get<0>(torch::cat(chosen).sort());
 }
 
 ProtocolLogits collect_logits(const torch::Tensor& images, int64_t samples, int64_t batch, const TransformFn& transform,

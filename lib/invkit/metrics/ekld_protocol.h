@@ -13,9 +13,9 @@
 
 namespace invkit::metrics {
 
-// The rows measured: the first `per_class` rows of each class, in file order
-// (ascending row numbers).
-torch::Tensor select_per_class(const torch::Tensor& labels, int64_t num_classes, int64_t per_class);
+// The rows measured: a seeded random choice of up to `per_class` rows of each
+// class (all of a smaller class), returned in ascending row order.
+torch::Tensor select_per_class(const torch::Tensor& labels, int64_t num_classes, int64_t per_class, uint64_t seed);
 
 // Transforms uint8 images [B, C, H, W]; row i's draw depends only on keys[i].
 using TransformFn = std::function<torch::Tensor(const torch::Tensor& images, const torch::Tensor& keys)>;
