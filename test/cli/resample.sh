@@ -111,6 +111,7 @@ expect_fail 2 "cannot be combined" resample --balance --per-class 3 in.st -o bad
 expect_fail 2 "--counts has 3 numbers but the data set has 10 classes" resample --profile counts --counts 1,2,3 in.st -o bad.st
 expect_fail 2 "--alpha applies only to --profile zipf" resample --profile exp --alpha 2 in.st -o bad.st
 expect_fail 2 "--split needs --rest" resample --split val=0.2 in.st -o bad.st
+expect_fail 2 "-o and --rest must differ" resample --split val=0.2 in.st -o bad.st --rest bad.st
 expect_fail 2 "expected NAME=FRACTION" resample --split 0.2 --rest v.st in.st -o bad.st
 expect_fail 2 "--shard 3/3" resample --shard 3/3 in.st -o bad.st
 expect_fail 2 "one input expected" resample --per-class 1 in.st train.st -o bad.st
