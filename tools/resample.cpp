@@ -22,7 +22,7 @@ struct Options {
   double alpha = 2.0;               // zipf exponent
   double ratio = 100.0;             // exp: first/last; step: max/tail
   int64_t max = 0;                  // first class's size; 0 = the largest class of the input
-  int64_t min = 0;                  // lower clamp of zipf/exp/step
+  int64_t min = 1;                  // lower clamp of zipf/exp/step: every class keeps a row
   int64_t head = -1;                // step: classes that keep max; -1 = half (rounded down)
   std::vector<int64_t> counts;      // counts: one per class, in class order
   std::string order = "shuffle";    // class order: shuffle | as-is | size
@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
         record.push_back({{"file", sources.back()}, {"rows", parts.back().size()}});
       }
       Dataset out = invkit::concat(parts, sources);
+      out.extra.erase("shard");  // the first part's shard record no longer describes the rows
       out.extra["concat"] = record;
       out.add_history(tool.history_entry());
       out.save(opt.output);

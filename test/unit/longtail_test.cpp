@@ -36,6 +36,9 @@ TEST(LongTail, ZipfMinClamps) {
   EXPECT_EQ(n[48], 5);
   EXPECT_EQ(zipf(2, 100, 30).counts_by_position(3), (std::vector<int64_t>{100, 30, 30}));
   EXPECT_EQ(zipf(0, 7, 0).counts_by_position(3), (std::vector<int64_t>{7, 7, 7}));
+  // floor(10 / 4^2) = 0: only --counts may drop a class, so this needs --min.
+  EXPECT_THROW(zipf(2, 10, 0).counts_by_position(4), UsageError);
+  EXPECT_EQ(zipf(2, 10, 1).counts_by_position(4), (std::vector<int64_t>{10, 2, 1, 1}));
 }
 
 TEST(LongTail, ExpFirstIsMaxLastIsMaxOverRatio) {

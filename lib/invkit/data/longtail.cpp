@@ -52,6 +52,10 @@ std::vector<int64_t> LongTailProfile::counts_by_position(int64_t num_classes) co
       if (p >= head) x = max / ratio;
     }
     n[p] = std::max(floor_tolerant(x), min);
+    // Only --counts may drop a class; a formula that rounds to 0 is a mistake.
+    if (n[p] == 0)
+      throw UsageError("--profile " + name + " gives the class at position " + std::to_string(p + 1) +
+                       " no rows; raise --max or --min (only --profile counts may ask for 0)");
   }
   return n;
 }

@@ -23,6 +23,7 @@ struct LongTailProfile {
   void check(int64_t num_classes) const;
 
   // Target counts by position (index 0 = position 1) for `num_classes` classes.
+  // UsageError if a formula profile gives a class 0 rows.
   std::vector<int64_t> counts_by_position(int64_t num_classes) const;
 
   // {name, its parameters} as recorded in the manifest.
