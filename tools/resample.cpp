@@ -185,7 +185,7 @@ int main(int argc, char** argv) {
         p.name = opt.profile;
         p.alpha = opt.alpha;
         p.ratio = opt.ratio;
-        p.max = opt.max > 0 ? opt.max : largest(sizes);
+        p.max = opt.max != 0 ? opt.max : largest(sizes);  // a negative --max fails check()
         p.min = opt.min;
         p.head = opt.head >= 0 ? opt.head : in.num_classes() / 2;
         p.counts = opt.counts;

@@ -116,6 +116,7 @@ expect_fail 2 "expected NAME=FRACTION" resample --split 0.2 --rest v.st in.st -o
 expect_fail 2 "--shard 3/3" resample --shard 3/3 in.st -o bad.st
 expect_fail 2 "one input expected" resample --per-class 1 in.st train.st -o bad.st
 expect_fail 2 "--min must lie" resample --profile zipf --max 10 --min 11 in.st -o bad.st
+expect_fail 2 "--max must be at least 1" resample --profile exp --max -3 in.st -o bad.st
 expect_fail 2 "gives the class at position 4 no rows" resample --profile zipf --max 10 --min 0 in.st -o bad.st
 expect_fail 1 "missing.st" resample --per-class 1 missing.st -o bad.st
 [ ! -e bad.st ] && [ ! -e v.st ] || fail "usage error left an output file"
