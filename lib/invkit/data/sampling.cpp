@@ -1,0 +1,214 @@
+#include "invkit/data/sampling.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "invkit/error.h"
+
+namespace invkit {
+
+namespace {
+
+uint64_t mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+std::string class_label(const std::vector<std::string>& names, int64_t c) {
+  std::string s = "class " + std::to_string(c);
+  if (c < static_cast<int64_t>(names.size()) && names[c] != std::to_string(c)) s += " (" + names[c] + ")";
+  return s;
+}
+
+}  // namespace
+
+uint64_t Rng::next() {
+  state_ += 0x9E3779B97F4A7C15ULL;
+  return mix(state_);
+}
+
+uint64_t Rng::below(uint64_t n) {
+  // Reject the few values that would make x % n favour small numbers.
+  const uint64_t threshold = (0 - n) % n;
+  for (;;) {
+    uint64_t x = next();
+    if (x >= threshold) return x % n;
+  }
+}
+
+uint64_t derive_seed(uint64_t seed, Stream stream, uint64_t sub) {
+  return mix(mix(seed ^ mix(static_cast<uint64_t>(stream))) + 0x9E3779B97F4A7C15ULL * (sub + 1));
+}
+
+std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
+  std::vector<int64_t> p(std::max<int64_t>(n, 0));
+  std::iota(p.begin(), p.end(), 0);
+  Rng rng(seed);
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng.below(static_cast<uint64_t>(i) + 1)]);
+  return p;
+}
+
+std::vector<int64_t> random_subset(int64_t n, int64_t k, uint64_t seed) {
+  if (k < 0 || k > n) throw Error("random_subset: cannot draw " + std::to_string(k) + " of " + std::to_string(n));
+  // Partial Fisher-Yates: the first k places of a random permutation.
+  std::vector<int64_t> p(n);
+  std::iota(p.begin(), p.end(), 0);
+  Rng rng(seed);
+  for (int64_t i = 0; i < k; ++i) std::swap(p[i], p[i + static_cast<int64_t>(rng.below(static_cast<uint64_t>(n - i)))]);
+  p.resize(k);
+  std::sort(p.begin(), p.end());
+  return p;
+}
+
+std::vector<std::vector<int64_t>> rows_by_class(const std::vector<int64_t>& labels, int64_t num_classes) {
+  std::vector<std::vector<int64_t>> rows(num_classes);
+  for (size_t r = 0; r < labels.size(); ++r) {
+    const int64_t c = labels[r];
+    if (c < 0 || c >= num_classes)
+      throw Error("label " + std::to_string(c) + " at row " + std::to_string(r) + " is out of range [0, " +
+                  std::to_string(num_classes) + ")");
+    rows[c].push_back(static_cast<int64_t>(r));
+  }
+  return rows;
+}
+
+std::vector<int64_t> label_vector(const Dataset& d) {
+  if (d.size() == 0) return {};
+  torch::Tensor l = d.labels.to(torch::kCPU).contiguous();
+  return std::vector<int64_t>(l.data_ptr<int64_t>(), l.data_ptr<int64_t>() + l.numel());
+}
+
+Selection select_per_class(const std::vector<int64_t>& labels, const std::vector<int64_t>& targets,
+                           const std::vector<std::string>& class_names, uint64_t seed, bool allow_repeat) {
+  const auto c_count = static_cast<int64_t>(targets.size());
+  auto by_class = rows_by_class(labels, c_count);
+  Selection sel;
+  for (int64_t c = 0; c < c_count; ++c) {
+    const auto& rows = by_class[c];
+    const auto n = static_cast<int64_t>(rows.size());
+    const int64_t want = targets[c];
+    if (want < 0) throw Error(class_label(class_names, c) + ": negative target " + std::to_string(want));
+    if (want > n && (!allow_repeat || n == 0))
+      throw Error(class_label(class_names, c) + " has " + std::to_string(n) + " rows but " + std::to_string(want) +
+                  " are asked" + (n == 0 ? "" : " (--allow-repeat repeats rows)"));
+    std::vector<int64_t> picked;
+    if (want <= n) {
+      for (int64_t k : random_subset(n, want, derive_seed(seed, Stream::subset, c))) picked.push_back(rows[k]);
+    } else {
+      // Every row floor(want / n) times, then a random subset for the rest.
+      for (int64_t copy = 0; copy < want / n; ++copy) picked.insert(picked.end(), rows.begin(), rows.end());
+      for (int64_t k : random_subset(n, want % n, derive_seed(seed, Stream::repeat, c))) picked.push_back(rows[k]);
+      sel.repeated.push_back({{"class", c}, {"name", c < static_cast<int64_t>(class_names.size()) ? class_names[c] : ""},
+                              {"available", n}, {"rows", want}});
+    }
+    sel.rows.insert(sel.rows.end(), picked.begin(), picked.end());
+  }
+  std::sort(sel.rows.begin(), sel.rows.end());
+  return sel;
+}
+
+SplitRows stratified_split(const std::vector<int64_t>& labels, int64_t num_classes, double fraction, uint64_t seed) {
+  if (!(fraction >= 0 && fraction <= 1)) throw UsageError("split fraction must lie in [0, 1]");
+  auto by_class = rows_by_class(labels, num_classes);
+  std::vector<char> named(labels.size(), 0);
+  for (int64_t c = 0; c < num_classes; ++c) {
+    const auto n = static_cast<int64_t>(by_class[c].size());
+    const int64_t k = std::llround(fraction * static_cast<double>(n));
+    for (int64_t i : random_subset(n, k, derive_seed(seed, Stream::split, c))) named[by_class[c][i]] = 1;
+  }
+  SplitRows s;
+  for (size_t r = 0; r < labels.size(); ++r) (named[r] ? s.named : s.remainder).push_back(static_cast<int64_t>(r));
+  return s;
+}
+
+std::pair<std::string, double> parse_split_spec(const std::string& spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    throw UsageError("--split " + spec + ": expected NAME=FRACTION, e.g. val=0.2");
+  const std::string name = spec.substr(0, eq), number = spec.substr(eq + 1);
+  double f = 0;
+  try {
+    size_t used = 0;
+    f = std::stod(number, &used);
+    if (used != number.size()) throw std::invalid_argument(number);
+  } catch (const std::exception&) {
+    throw UsageError("--split " + spec + ": " + number + " is not a number");
+  }
+  if (!(f >= 0 && f <= 1)) throw UsageError("--split " + spec + ": the fraction must lie in [0, 1]");
+  return {name, f};
+}
+
+std::pair<int64_t, int64_t> shard_range(int64_t num_rows, int64_t i, int64_t n) {
+  if (n < 1 || i < 0 || i >= n) throw UsageError("shard " + std::to_string(i) + "/" + std::to_string(n) + ": need 0 <= i < n");
+  auto edge = [&](int64_t k) {
+    return static_cast<int64_t>(static_cast<__int128>(k) * num_rows / n);
+  };
+  return {edge(i), edge(i + 1)};
+}
+
+std::pair<int64_t, int64_t> parse_shard_spec(const std::string& spec) {
+  const auto slash = spec.find('/');
+  auto bad = [&] { return UsageError("--shard " + spec + ": expected i/n with 0 <= i < n, e.g. 0/4"); };
+  if (slash == std::string::npos) throw bad();
+  auto number = [&](const std::string& s) {
+    if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos) throw bad();
+    return static_cast<int64_t>(std::stoll(s));
+  };
+  const int64_t i = number(spec.substr(0, slash)), n = number(spec.substr(slash + 1));
+  if (n < 1 || i >= n) throw bad();
+  return {i, n};
+}
+
+Dataset select_rows(const Dataset& d, const std::vector<int64_t>& rows) {
+  torch::Tensor r = torch::tensor(rows, torch::kLong);
+  if (rows.empty()) r = torch::empty({0}, torch::kLong);
+  return d.select(r.to(d.labels.device()));
+}
+
+Dataset concat(const std::vector<Dataset>& parts, const std::vector<std::string>& sources) {
+  if (parts.empty()) throw UsageError("nothing to concatenate");
+  const Dataset& first = parts[0];
+  auto shape = [](const Dataset& d) {
+    return std::to_string(d.channels()) + "x" + std::to_string(d.height()) + "x" + std::to_string(d.width());
+  };
+  const nlohmann::json columns = first.extra.value("params_columns", nlohmann::json());
+  std::vector<torch::Tensor> images, labels, index, params;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    const Dataset& d = parts[k];
+    const std::string& src = sources.at(k);
+    // "B.st has image shape 1x8x8 but A.st has 1x4x4; cannot concatenate"
+    auto differ = [&](const std::string& mine, const std::string& theirs) {
+      return Error(src + " has " + mine + " but " + sources[0] + " has " + theirs + "; cannot concatenate");
+    };
+    auto has = [](const torch::Tensor& t, const char* what) {
+      return std::string(t.defined() ? "a " : "no ") + what;
+    };
+    if (d.class_names != first.class_names)
+      throw differ("class names " + nlohmann::json(d.class_names).dump(), nlohmann::json(first.class_names).dump());
+    if (shape(d) != shape(first)) throw differ("image shape " + shape(d), shape(first));
+    if (d.index.defined() != first.index.defined())
+      throw differ(has(d.index, "tensor index"), has(first.index, "tensor index"));
+    if (d.params.defined() != first.params.defined())
+      throw differ(has(d.params, "tensor params"), has(first.params, "tensor params"));
+    if (d.params.defined() && d.params.size(1) != first.params.size(1))
+      throw differ(std::to_string(d.params.size(1)) + " params columns", std::to_string(first.params.size(1)));
+    const auto cols = d.extra.value("params_columns", nlohmann::json());
+    if (cols != columns) throw differ("params_columns " + cols.dump(), columns.dump());
+    images.push_back(d.images);
+    labels.push_back(d.labels);
+    if (d.index.defined()) index.push_back(d.index);
+    if (d.params.defined()) params.push_back(d.params);
+  }
+  Dataset out;
+  out.images = torch::cat(images, 0);
+  out.labels = torch::cat(labels, 0);
+  if (!index.empty()) out.index = torch::cat(index, 0);
+  if (!params.empty()) out.params = torch::cat(params, 0);
+  out.class_names = first.class_names;
+  out.extra = first.extra;
+  return out;
+}
+
+}  // namespace invkit

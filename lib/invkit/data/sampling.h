@@ -1,0 +1,86 @@
+// Seeded choices of rows: per-class subsets (long tails, --per-class,
+// balancing), stratified splits, shards for array jobs, and concatenation of
+// data sets. Rows are numbers in the input; every selection is returned in
+// ascending order (a repeated row appears several times, adjacently).
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "invkit/data/dataset.h"
+
+namespace invkit {
+
+// A small portable random stream (splitmix64): the same seed gives the same
+// draws with every compiler and library, unlike std::uniform_int_distribution.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t next();
+  uint64_t below(uint64_t n);  // uniform in [0, n), unbiased; n > 0
+
+ private:
+  uint64_t state_;
+};
+
+// Independent seeds for independent draws (class order, each class's subset,
+// the split) so that changing one draw leaves the others as they were.
+enum class Stream : uint64_t { class_order = 1, subset = 2, split = 3, repeat = 4 };
+uint64_t derive_seed(uint64_t seed, Stream stream, uint64_t sub = 0);
+
+// A random permutation of 0..n-1 (Fisher-Yates).
+std::vector<int64_t> permutation(int64_t n, uint64_t seed);
+
+// k distinct numbers from 0..n-1, drawn at random, in ascending order.
+std::vector<int64_t> random_subset(int64_t n, int64_t k, uint64_t seed);
+
+// Rows of each class, ascending. Labels must lie in [0, num_classes).
+std::vector<std::vector<int64_t>> rows_by_class(const std::vector<int64_t>& labels, int64_t num_classes);
+
+// The labels of a data set as a vector.
+std::vector<int64_t> label_vector(const Dataset& d);
+
+struct Selection {
+  std::vector<int64_t> rows;                           // ascending
+  nlohmann::json repeated = nlohmann::json::array();  // [{class, name, available, rows}] of classes that repeat
+};
+
+// targets[c] rows of class c: a seeded random subset when the class has
+// enough rows. A class with fewer rows than asked is an Error naming it and
+// both numbers, unless allow_repeat: then every row of the class appears
+// floor(target / n) times and a seeded random subset of target mod n rows
+// once more. A class with no rows cannot give any (Error even with repeats).
+Selection select_per_class(const std::vector<int64_t>& labels, const std::vector<int64_t>& targets,
+                           const std::vector<std::string>& class_names, uint64_t seed, bool allow_repeat);
+
+// A stratified split: from each class c with n_c rows, round(fraction * n_c)
+// rows (half away from zero) drawn at random form `named`; the others form
+// `remainder`. Both are ascending, disjoint, and together every row once.
+struct SplitRows {
+  std::vector<int64_t> named;
+  std::vector<int64_t> remainder;
+};
+SplitRows stratified_split(const std::vector<int64_t>& labels, int64_t num_classes, double fraction, uint64_t seed);
+
+// "NAME=FRACTION" (e.g. "val=0.2"), fraction in [0, 1]; UsageError otherwise.
+std::pair<std::string, double> parse_split_spec(const std::string& spec);
+
+// Shard i (0-based) of n: rows [floor(i*N/n), floor((i+1)*N/n)). The n shards
+// are contiguous, differ in size by at most one, and cover every row once.
+std::pair<int64_t, int64_t> shard_range(int64_t num_rows, int64_t i, int64_t n);
+
+// "i/n" with 0 <= i < n; UsageError otherwise.
+std::pair<int64_t, int64_t> parse_shard_spec(const std::string& spec);
+
+// Rows `rows` of `d` (Dataset::select: `index` becomes the row in `d`).
+Dataset select_rows(const Dataset& d, const std::vector<int64_t>& rows);
+
+// The rows of `parts` one after another. All must have the same class names,
+// image shape, and presence of `index` and of `params` (same width and
+// params_columns); otherwise an Error names the file (sources[i]). The
+// manifest extras are the first part's.
+Dataset concat(const std::vector<Dataset>& parts, const std::vector<std::string>& sources);
+
+}  // namespace invkit

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Writes a small deterministic invkit data set (safetensors, standard library only).
+
+usage: make_dataset.py OUT [--classes C] [--per-class N|N1,N2,...] [--size S] [--channels K]
+
+Rows cycle through the classes (row 0 class 0, row 1 class 1, ...; a class whose
+count is used up drops out), labels are I64 [N], images U8 [N,K,S,S] with pixel
+(row r, channel k, y, x) = (r * 7 + k * 31 + y * S + x) % 256. OUT may be - for stdout.
+"""
+import argparse
+import json
+import struct
+import sys
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out")
+    ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--per-class", default="50", help="N, or one N per class separated by commas")
+    ap.add_argument("--size", type=int, default=8)
+    ap.add_argument("--channels", type=int, default=1)
+    a = ap.parse_args()
+    counts = [int(x) for x in a.per_class.split(",")]
+    if len(counts) == 1:
+        counts = counts * a.classes
+    if len(counts) != a.classes:
+        sys.exit("make_dataset.py: --per-class needs 1 or %d numbers" % a.classes)
+
+    labels, left = [], list(counts)
+    while any(left):
+        for c in range(a.classes):
+            if left[c]:
+                labels.append(c)
+                left[c] -= 1
+    n, k, s = len(labels), a.channels, a.size
+    plane = [y * s + x for y in range(s) for x in range(s)]
+    images = bytearray()
+    for r in range(n):
+        for ch in range(k):
+            base = r * 7 + ch * 31
+            images += bytes((base + p) % 256 for p in plane)
+    label_bytes = struct.pack("<%dq" % n, *labels)
+
+    manifest = {
+        "format": "invkit.dataset/1",
+        "num_classes": a.classes,
+        "class_names": ["c%d" % c for c in range(a.classes)],
+        "class_counts": counts,
+        "size": n,
+        "channels": k,
+        "height": s,
+        "width": s,
+        "history": [{"tool": "make_dataset.py", "arguments": sys.argv[1:]}],
+    }
+    header = {
+        "__metadata__": {"invkit": json.dumps(manifest)},
+        "images": {"dtype": "U8", "shape": [n, k, s, s], "data_offsets": [0, len(images)]},
+        "labels": {"dtype": "I64", "shape": [n], "data_offsets": [len(images), len(images) + len(label_bytes)]},
+    }
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)  # the format pads the header to 8 bytes
+    blob = struct.pack("<Q", len(h)) + h + bytes(images) + label_bytes
+    if a.out == "-":
+        sys.stdout.buffer.write(blob)
+    else:
+        with open(a.out, "wb") as f:
+            f.write(blob)
+
+
+if __name__ == "__main__":
+    main()
