@@ -92,8 +92,10 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
   const int64_t* label = labels.data_ptr<int64_t>();
   char name[32];
   for (int64_t row = 0; row < n; ++row) {
+    if (label[row] < 0 || label[row] >= static_cast<int64_t>(folders.size()))
+      throw Error("row " + std::to_string(row) + ": label " + std::to_string(label[row]) + " has no class name");
     std::snprintf(name, sizeof name, "%0*lld.png", digits, static_cast<long long>(row));
-    write_png_plain(tmp / folders.at(label[row]) / name, images[row]);
+    write_png_plain(tmp / folders[label[row]] / name, images[row]);
   }
 
   // Replace an old folder (--force) by moving it aside first, so that DIR

@@ -53,7 +53,7 @@ std::vector<int64_t> parse_idx_header(const std::vector<uint8_t>& bytes, int ndi
   const uint64_t actual = bytes.size() - header;
   if (actual != expected)
     throw Error(source + ": " + (actual < expected ? "truncated: " : "trailing data: ") + "the header says " + shape +
-                " = " + std::to_string(expected) + " bytes of data, the file holds " + std::to_string(actual));
+                " (" + std::to_string(expected) + " bytes of data), the file holds " + std::to_string(actual));
   return dims;
 }
 

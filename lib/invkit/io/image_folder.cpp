@@ -79,8 +79,8 @@ ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions&
       if (resize) {
         image = resize_image(image, options.height, options.width);
       } else if (!images.empty() && (image.size(1) != images[0].size(1) || image.size(2) != images[0].size(2))) {
-        throw Error(path + ": image is " + size_text(image) + " but " + out.files[0] + " is " +
-                    size_text(images[0]) + " (use --resize HxW)");
+        throw Error(path + ": image is " + size_text(image) + " (HxW) but " + out.files[0] + " is " +
+                    size_text(images[0]) + "; use --resize HxW");
       }
       if (options.channels == 0) channels = std::max<int>(channels, static_cast<int>(image.size(0)));
       images.push_back(image);
