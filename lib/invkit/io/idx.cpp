@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include "invkit/error.h"
 #include "invkit/io/file.h"
@@ -64,8 +65,10 @@ torch::Tensor read_idx_images(const std::string& path, bool transpose) {
   if (dims[0] == 0) throw Error(source + ": no images (the header says 0)");
   if (dims[1] == 0 || dims[2] == 0)
     throw Error(source + ": images of size " + std::to_string(dims[1]) + "x" + std::to_string(dims[2]));
-  torch::Tensor images = torch::empty({dims[0], 1, dims[1], dims[2]}, torch::kByte);
-  std::memcpy(images.data_ptr<uint8_t>(), bytes.data() + 16, images.numel());
+  // The tensor adopts the decompressed buffer: no copy of the pixels.
+  auto owner = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  torch::Tensor images = torch::from_blob(owner->data() + 16, {dims[0], 1, dims[1], dims[2]},
+                                          [owner](void*) mutable { owner.reset(); }, torch::kByte);
   if (transpose) images = images.transpose(2, 3).contiguous();
   return images;
 }
