@@ -63,6 +63,10 @@ TEST(Export, RefusesANonEmptyFolderUnlessForced) {
   invkit::io::export_image_folder(e, tmp / "out", true);
   EXPECT_EQ(listing(tmp / "out"), (std::vector<std::string>{"c", "c/0.png", "c/1.png", "c/2.png"}));
   EXPECT_FALSE(fs::exists(tmp / "out.old"));
+  // A trailing slash names the same folder.
+  invkit::io::export_image_folder(d, tmp / "slash/");
+  EXPECT_EQ(listing(tmp / "slash"), (std::vector<std::string>{"a", "a/0.png", "b", "b/1.png"}));
+  EXPECT_FALSE(fs::exists(tmp / "slash.tmp"));
 }
 
 TEST(Export, FailureLeavesNoFolder) {

@@ -69,7 +69,9 @@ std::vector<std::string> safe_folder_names(const std::vector<std::string>& class
 void export_image_folder(const Dataset& set, const std::string& dir, bool force) {
   if (dir.empty() || dir == "-") throw UsageError("--to-dir needs a folder name");
   std::error_code ec;
-  const fs::path target(dir);
+  // "out/" names the folder out, whose temporary sibling is out.tmp.
+  fs::path target = fs::path(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();
   if (fs::exists(target, ec)) {
     if (!fs::is_directory(target, ec)) throw Error(dir + ": exists and is not a folder");
     if (!fs::is_empty(target, ec) && !force) throw Error(dir + ": folder exists and is not empty (use --force to replace it)");
