@@ -22,9 +22,10 @@ convert idx "$F/tiny-images.idx.gz" "$F/tiny-labels.idx.gz" -o t.st
 [ "$(json t.st '[(t["name"], t["dtype"], t["shape"]) for t in d["tensors"]]')" = \
   "[('labels', 'I64', [6]), ('images', 'U8', [6, 1, 3, 4])]" ] || fail "idx tensors"
 
-# Raw files give the same bytes as gzipped ones (the history aside: same arguments count).
+# Raw files give the same data as gzipped ones: the last 6×8 label bytes and
+# 6×3×4 pixel bytes (the headers differ: their history names other files).
 convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" -o raw.st
-[ "$(m raw.st 'd["class_counts"]')" = "[2, 2, 2]" ] || fail "raw idx"
+cmp -s <(tail -c 120 t.st) <(tail -c 120 raw.st) || fail "raw and gzipped IDX differ"
 
 convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --transpose -o tr.st
 [ "$(m tr.st '[d["height"], d["width"]]')" = "[4, 3]" ] || fail "--transpose"
@@ -136,8 +137,13 @@ convert export back.st --sheet back.png --per-class 2
 cmp -s sheet.png back.png || fail "round trip: contact sheets differ"
 
 # --- refusing a terminal -----------------------------------------------------
-out=$(script -qec "convert idx '$F/tiny-images.idx' '$F/tiny-labels.idx' -o -" /dev/null </dev/null || true)
-echo "$out" | grep -q "convert: error: refusing to write binary data to a terminal" || fail "terminal not refused: $out"
+# script(1) runs the command with a pseudo-terminal as its stdout.
+if command -v script >/dev/null; then
+  out=$(script -qec "convert idx '$F/tiny-images.idx' '$F/tiny-labels.idx' -o -" /dev/null </dev/null || true)
+  echo "$out" | grep -q "convert: error: refusing to write binary data to a terminal" || fail "terminal not refused: $out"
+else
+  echo "skipping the terminal test: no script(1)"
+fi
 
 # --- the real Fashion-MNIST test set, when installed -------------------------
 D=/usr/share/datasets/fashion-mnist
