@@ -59,7 +59,7 @@ std::vector<std::string> safe_folder_names(const std::vector<std::string>& class
       if (!ok) ch = '_';
     }
     if (s.find_first_not_of('.') == std::string::npos) s = "class_" + std::to_string(i);
-    if (used.count(s)) s += "_" + std::to_string(i);
+    while (used.count(s)) s += "_" + std::to_string(i);
     used.insert(s);
     out.push_back(s);
   }
@@ -100,8 +100,8 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
     write_png_plain(tmp / folders[label[row]] / name, images[row]);
   }
 
-  // Replace an old folder (--force) by moving it aside first, so that DIR
-  // is at every moment either the old or the new complete folder.
+  // Replace an old folder (--force) by moving it aside first and deleting it
+  // only once the new one is in place: a failure never loses it.
   fs::path old = target;
   old += ".old";
   const bool replacing = fs::exists(target, ec);

@@ -13,7 +13,8 @@ namespace invkit::io {
 
 // Class names as folder names: every byte outside [A-Za-z0-9._-] becomes
 // '_', an empty name or one of dots becomes "class_<i>", and a name that
-// repeats an earlier one gets "_<i>" appended (i = the class index).
+// repeats an earlier one gets "_<i>" appended (i = the class index) until
+// it is unique.
 std::vector<std::string> safe_folder_names(const std::vector<std::string>& class_names);
 
 // Writes DIR/<safe class name>/<row>.png for every row; rows are numbered in
