@@ -6,6 +6,8 @@
 #include "invkit/io/image.h"
 #include "invkit/io/image_folder.h"
 
+#include <stb_image_write.h>  // implementation compiled into the library (image.cpp)
+
 using invkit::testing::error_of;
 using invkit::testing::TempDir;
 using invkit::testing::write_bytes;
@@ -23,7 +25,39 @@ void put_rgb(const std::string& path, int64_t h, int64_t w, int r, int g, int b)
   invkit::io::write_png(path, torch::tensor({r, g, b}, torch::kByte).view({3, 1, 1}).expand({3, h, w}).contiguous());
 }
 
+// A constant gray JPEG (lossy, but a flat image survives to within a step).
+void put_jpeg(const std::string& path, int h, int w, uint8_t value) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::vector<uint8_t> pixels(static_cast<size_t>(h) * w, value), bytes;
+  auto append = [](void* ctx, void* data, int size) {
+    auto* out = static_cast<std::vector<uint8_t>*>(ctx);
+    out->insert(out->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+  };
+  ASSERT_TRUE(stbi_write_jpg_to_func(append, &bytes, w, h, 1, pixels.data(), 95));
+  write_bytes(path, bytes);
+}
+
 }  // namespace
+
+TEST(ImageFolder, ReadsJpegAndBmpToo) {
+  TempDir root;
+  put_jpeg(root / "a/1.JPG", 8, 8, 120);
+  put_jpeg(root / "a/2.jpeg", 8, 8, 60);
+  // stb's JPEG writer always stores three components, so ask for gray.
+  invkit::io::ImageFolderOptions gray;
+  gray.channels = 1;
+  auto f = invkit::io::read_image_folder(root.path.string(), gray);
+  ASSERT_EQ(f.images.sizes(), (std::vector<int64_t>{2, 1, 8, 8}));
+  EXPECT_NEAR(f.images[0].to(torch::kFloat).mean().item<float>(), 120, 2);
+  EXPECT_NEAR(f.images[1].to(torch::kFloat).mean().item<float>(), 60, 2);
+  // The BMP fixture: one RGB colour (200, 100, 50).
+  auto t = invkit::io::read_image_folder(std::string(INVKIT_FIXTURES) + "/tiny-folder");
+  EXPECT_EQ(t.class_names, (std::vector<std::string>{"cat", "dog"}));
+  ASSERT_EQ(t.images.sizes(), (std::vector<int64_t>{3, 3, 3, 4}));
+  EXPECT_TRUE(torch::equal(t.images[2].select(1, 0).select(1, 0), torch::tensor({200, 100, 50}, torch::kByte)));
+  EXPECT_EQ(t.images[0].max().item<int>(), 10);  // gray 10 repeated over 3 channels
+  EXPECT_EQ(t.images[1].min().item<int>(), 20);
+}
 
 TEST(ImageFolder, ClassesAndFilesInSortedOrder) {
   TempDir root;
