@@ -25,8 +25,10 @@ torch::Tensor read_image(const std::string& path, int channels) {
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &stored, want), stbi_image_free);
   if (!pixels) throw Error(path + ": cannot read image: " + stbi_failure_reason());
-  // stb gives H×W×C; copy out before the buffer is freed.
-  return torch::from_blob(pixels.get(), {h, w, want}, torch::kByte).permute({2, 0, 1}).contiguous();
+  // stb gives H×W×C; copy out before the buffer is freed. (Not contiguous():
+  // for one channel the permuted view already counts as contiguous, so it
+  // would not copy and the tensor would point into freed memory.)
+  return torch::from_blob(pixels.get(), {h, w, want}, torch::kByte).permute({2, 0, 1}).clone(torch::MemoryFormat::Contiguous);
 }
 
 static void append_bytes(void* context, void* data, int size) {

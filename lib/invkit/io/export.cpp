@@ -1,0 +1,139 @@
+#include "invkit/io/export.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "invkit/error.h"
+#include "invkit/io/image.h"
+
+#include <stb_image_write.h>  // implementation compiled in image.cpp
+
+namespace fs = std::filesystem;
+
+namespace invkit::io {
+
+namespace {
+
+void append_bytes(void* context, void* data, int size) {
+  auto* out = static_cast<std::vector<uint8_t>*>(context);
+  auto* p = static_cast<uint8_t*>(data);
+  out->insert(out->end(), p, p + size);
+}
+
+// Plain (non-atomic) PNG file: the whole folder is made atomic at once.
+void write_png_plain(const fs::path& path, const torch::Tensor& chw) {
+  torch::Tensor hwc = chw.permute({1, 2, 0}).contiguous();
+  const int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1)), c = static_cast<int>(hwc.size(2));
+  std::vector<uint8_t> png;
+  if (!stbi_write_png_to_func(append_bytes, &png, w, h, c, hwc.data_ptr<uint8_t>(), w * c))
+    throw Error(path.string() + ": PNG encoding failed");
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  out.close();
+  if (!out) throw Error(path.string() + ": write failed");
+}
+
+// Removes a half-written DIR.tmp unless disarmed.
+struct RemoveOnFailure {
+  fs::path path;
+  bool armed = true;
+  ~RemoveOnFailure() {
+    if (!armed) return;
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> safe_folder_names(const std::vector<std::string>& class_names) {
+  std::vector<std::string> out;
+  std::set<std::string> used;
+  for (size_t i = 0; i < class_names.size(); ++i) {
+    std::string s = class_names[i];
+    for (char& ch : s) {
+      const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                      ch == '.' || ch == '_' || ch == '-';
+      if (!ok) ch = '_';
+    }
+    if (s.find_first_not_of('.') == std::string::npos) s = "class_" + std::to_string(i);
+    while (used.count(s)) s += "_" + std::to_string(i);
+    used.insert(s);
+    out.push_back(s);
+  }
+  return out;
+}
+
+void export_image_folder(const Dataset& set, const std::string& dir, bool force) {
+  if (dir.empty() || dir == "-") throw UsageError("--to-dir needs a folder name");
+  std::error_code ec;
+  // "out/" names the folder out, whose temporary sibling is out.tmp.
+  fs::path target = fs::path(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();
+  if (fs::exists(target, ec)) {
+    if (!fs::is_directory(target, ec)) throw Error(dir + ": exists and is not a folder");
+    if (!fs::is_empty(target, ec) && !force) throw Error(dir + ": folder exists and is not empty (use --force to replace it)");
+  }
+  fs::path tmp = target;
+  tmp += ".tmp";
+  fs::remove_all(tmp, ec);  // a leftover of an earlier failed export
+  RemoveOnFailure cleanup{tmp};
+  if (!fs::create_directories(tmp, ec) || ec) throw Error(tmp.string() + ": cannot create folder: " + ec.message());
+
+  const std::vector<std::string> folders = safe_folder_names(set.class_names);
+  for (const auto& f : folders) {
+    fs::create_directory(tmp / f, ec);
+    if (ec) throw Error((tmp / f).string() + ": cannot create folder: " + ec.message());
+  }
+  const int64_t n = set.size();
+  const int digits = static_cast<int>(std::to_string(std::max<int64_t>(n - 1, 0)).size());
+  torch::Tensor images = set.images.to(torch::kCPU).contiguous();
+  torch::Tensor labels = set.labels.to(torch::kCPU).contiguous();
+  const int64_t* label = labels.data_ptr<int64_t>();
+  char name[32];
+  for (int64_t row = 0; row < n; ++row) {
+    if (label[row] < 0 || label[row] >= static_cast<int64_t>(folders.size()))
+      throw Error("row " + std::to_string(row) + ": label " + std::to_string(label[row]) + " has no class name");
+    std::snprintf(name, sizeof name, "%0*lld.png", digits, static_cast<long long>(row));
+    write_png_plain(tmp / folders[label[row]] / name, images[row]);
+  }
+
+  // Replace an old folder (--force) by moving it aside first and deleting it
+  // only once the new one is in place: a failure never loses it.
+  fs::path old = target;
+  old += ".old";
+  const bool replacing = fs::exists(target, ec);
+  if (replacing) {
+    fs::remove_all(old, ec);
+    fs::rename(target, old, ec);
+    if (ec) throw Error(dir + ": cannot move the old folder aside: " + ec.message());
+  }
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    std::error_code ignored;
+    if (replacing) fs::rename(old, target, ignored);
+    throw Error(dir + ": cannot rename " + tmp.string() + " to it: " + ec.message());
+  }
+  cleanup.armed = false;
+  if (replacing) fs::remove_all(old, ec);
+}
+
+torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) {
+  if (per_class < 1) throw UsageError("--per-class " + std::to_string(per_class) + ": expected at least 1");
+  const int64_t classes = set.num_classes();
+  torch::Tensor images = set.images.to(torch::kCPU);
+  torch::Tensor labels = set.labels.to(torch::kCPU).contiguous();
+  torch::Tensor cells =
+      torch::full({classes * per_class, set.channels(), set.height(), set.width()}, 255, torch::kByte);
+  std::vector<int64_t> filled(classes, 0);
+  const int64_t* label = labels.data_ptr<int64_t>();
+  for (int64_t row = 0; row < set.size(); ++row) {
+    const int64_t c = label[row];
+    if (filled[c] < per_class) cells[c * per_class + filled[c]++].copy_(images[row]);
+  }
+  return image_grid(cells, per_class, pad, 255);
+}
+
+}  // namespace invkit::io

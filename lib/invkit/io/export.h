@@ -1,0 +1,33 @@
+// A data set out as pictures: an image folder DIR/<class>/<row>.png (the
+// layout `convert folder` reads back) and a contact sheet, one row per class.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "invkit/data/dataset.h"
+
+namespace invkit::io {
+
+// Class names as folder names: every byte outside [A-Za-z0-9._-] becomes
+// '_', an empty name or one of dots becomes "class_<i>", and a name that
+// repeats an earlier one gets "_<i>" appended (i = the class index) until
+// it is unique.
+std::vector<std::string> safe_folder_names(const std::vector<std::string>& class_names);
+
+// Writes DIR/<safe class name>/<row>.png for every row; rows are numbered in
+// the data set, zero-padded to the same width so that names sort in row
+// order. Everything is written into DIR.tmp and renamed to DIR at the end,
+// so a failure leaves no DIR behind. An existing non-empty DIR is an Error
+// unless `force` (then it is replaced). Every class gets a folder, even an
+// empty one.
+void export_image_folder(const Dataset& set, const std::string& dir, bool force = false);
+
+// The contact sheet as uint8 [C, H', W']: row k shows the first `per_class`
+// images of class k (blank cells where a class has fewer), `pad` pixels of
+// white between cells.
+torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad = 2);
+
+}  // namespace invkit::io

@@ -1,0 +1,39 @@
+// Image folders: ROOT/<class>/<image>, one subfolder per class. Classes are
+// the subfolder names in sorted (byte) order; images are taken in sorted
+// file-name order within a class. Image files end in .png, .jpg, .jpeg or
+// .bmp (any case); other files and hidden entries are ignored.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace invkit::io {
+
+struct ImageFolderOptions {
+  int channels = 0;    // 1 or 3; 0 = 3 when any image has colour, else 1
+  int64_t height = 0;  // with width: resize every image to height×width; 0 = keep
+  int64_t width = 0;
+};
+
+struct ImageFolder {
+  torch::Tensor images;                  // uint8 [N, C, H, W]
+  torch::Tensor labels;                  // int64 [N]
+  std::vector<std::string> class_names;  // the subfolder names
+  std::vector<std::string> files;        // the image of each row
+};
+
+// True for a file name with an image extension this reader takes.
+bool is_image_file(const std::string& name);
+
+// Reads every image under root. Without a resize, images of differing sizes
+// are an Error naming the odd file and both sizes. A root that is not a
+// folder, has no class subfolders, or a class without images is an Error.
+ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions& options = {});
+
+// Bilinear resampling of uint8 [C, H, W] to [C, height, width], antialiased
+// when shrinking.
+torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t width);
+
+}  // namespace invkit::io

@@ -1,0 +1,159 @@
+# convert: imports (idx, cifar10, cifar100, folder), export, errors, exit codes.
+source "$LIB"
+F=$FIXTURES
+
+# m FILE EXPR: like json, but runs inspect once per FILE (each tool start
+# costs a LibTorch load); `d` is the manifest.
+m() {
+  [ -e "$1.json" ] || inspect --json "$1" >"$1.json"
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1]))['manifest']; print($2)" "$1.json"
+}
+
+# png_size FILE: "WIDTHxHEIGHT" from the PNG header.
+png_size() { python3 -c "import struct,sys; w,h=struct.unpack('>II', open(sys.argv[1],'rb').read()[16:24]); print(f'{w}x{h}')" "$1"; }
+
+# --- idx -------------------------------------------------------------------
+convert idx "$F/tiny-images.idx.gz" "$F/tiny-labels.idx.gz" -o t.st
+[ "$(m t.st 'd["class_counts"]')" = "[2, 2, 2]" ] || fail "idx class counts"
+[ "$(m t.st 'd["class_names"]')" = "['0', '1', '2']" ] || fail "idx numbered names"
+[ "$(m t.st '[d[k] for k in ("size","channels","height","width")]')" = "[6, 1, 3, 4]" ] || fail "idx shape"
+[ "$(m t.st '(d["history"][-1]["tool"], d["history"][-1]["arguments"][0])')" = "('convert', 'idx')" ] ||
+  fail "idx history"
+[ "$(json t.st '[(t["name"], t["dtype"], t["shape"]) for t in d["tensors"]]')" = \
+  "[('labels', 'I64', [6]), ('images', 'U8', [6, 1, 3, 4])]" ] || fail "idx tensors"
+
+# Raw files give the same data as gzipped ones: the last 6×8 label bytes and
+# 6×3×4 pixel bytes (the headers differ: their history names other files).
+convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" -o raw.st
+cmp -s <(tail -c 120 t.st) <(tail -c 120 raw.st) || fail "raw and gzipped IDX differ"
+
+convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --transpose -o tr.st
+[ "$(m tr.st '[d["height"], d["width"]]')" = "[4, 3]" ] || fail "--transpose"
+
+# A path with "fashion" in it gets the Fashion-MNIST names.
+cp "$F/tiny-images.idx.gz" my-fashion-images.gz
+convert idx my-fashion-images.gz "$F/tiny-labels.idx.gz" -o f.st
+[ "$(m f.st '(d["class_names"][0], d["num_classes"])')" = "('T-shirt/top', 10)" ] ||
+  fail "fashion default names"
+[ "$(m f.st 'd["class_counts"]')" = "[2, 2, 2, 0, 0, 0, 0, 0, 0, 0]" ] || fail "fashion counts"
+
+convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names "$F/three-class-names.txt" -o n.st
+[ "$(m n.st 'd["class_names"]')" = "['zero', 'one', 'two']" ] || fail "--class-names FILE"
+
+# To stdout, through a pipe.
+convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" -o - | inspect --json - >piped.json
+python3 -c "import json; d=json.load(open('piped.json')); assert d['manifest']['size'] == 6, d" || fail "-o - pipe"
+
+# --- idx errors: one line naming the file, exit 1 (2 for usage), no output file
+expect_fail 1 "bad-magic.idx: wrong magic number 0x03080000, expected 0x00000803" \
+  convert idx "$F/bad-magic.idx" "$F/tiny-labels.idx" -o e.st
+expect_fail 1 "truncated-images.idx: truncated: the header says 6x3x4 (72 bytes of data), the file holds 67" \
+  convert idx "$F/truncated-images.idx" "$F/tiny-labels.idx" -o e.st
+expect_fail 1 "tiny-images.idx has 6 images but .*count-mismatch-labels.idx has 5 labels" \
+  convert idx "$F/tiny-images.idx" "$F/count-mismatch-labels.idx" -o e.st
+expect_fail 1 "corrupt-gzip-images.idx.gz: corrupt gzip data" \
+  convert idx "$F/corrupt-gzip-images.idx.gz" "$F/tiny-labels.idx" -o e.st
+expect_fail 1 "truncated-gzip-images.idx.gz: truncated gzip data" \
+  convert idx "$F/truncated-gzip-images.idx.gz" "$F/tiny-labels.idx" -o e.st
+expect_fail 1 "no-such.idx: cannot open" convert idx no-such.idx "$F/tiny-labels.idx" -o e.st
+expect_fail 1 "convert: error: --class-names fashion-mnist: 10 class names, but the labels run 0..2 (3 classes)" \
+  convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names fashion-mnist -o e.st
+expect_fail 2 "--class-names nope: neither a built-in list" \
+  convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names nope -o e.st
+cp "$F/tiny-images.idx" fashion.idx
+expect_fail 1 "out-of-range-labels.idx: label 12 at row 5 is out of range for the 10 default class names" \
+  convert idx fashion.idx "$F/out-of-range-labels.idx" -o e.st
+# Without a fashion path the same labels give 13 numbered classes.
+convert idx "$F/tiny-images.idx" "$F/out-of-range-labels.idx" -o o.st
+[ "$(m o.st 'd["num_classes"]')" = "13" ] || fail "numbered names up to the max label"
+expect_fail 2 "images is required" convert idx -o e.st
+expect_fail 2 "A subcommand is required" convert
+[ ! -e e.st ] && [ ! -e e.st.tmp ] || fail "a failed convert left an output file"
+
+# --- cifar -----------------------------------------------------------------
+convert cifar10 "$F/tiny-cifar10.bin" "$F/tiny-cifar10.bin" -o c10.st
+[ "$(m c10.st '[d[k] for k in ("size","channels","height","width")]')" = "[6, 3, 32, 32]" ] || fail "cifar10 shape"
+[ "$(m c10.st '(d["class_counts"][0], d["class_counts"][7], d["class_counts"][9])')" = \
+  "(2, 2, 2)" ] || fail "cifar10 counts"
+[ "$(m c10.st 'd["class_names"][7]')" = "horse" ] || fail "cifar10 names"
+convert cifar100 "$F/tiny-cifar100.bin" -o fine.st
+convert cifar100 "$F/tiny-cifar100.bin" --coarse -o coarse.st
+[ "$(m fine.st '(d["num_classes"], d["class_counts"][42], d["class_names"][99])')" = \
+  "(100, 1, 'worm')" ] || fail "cifar100 fine"
+[ "$(m coarse.st '(d["num_classes"], d["class_counts"][3], d["class_names"][19])')" = \
+  "(20, 1, 'vehicles_2')" ] || fail "cifar100 coarse"
+expect_fail 1 "bad-length-cifar10.bin: 6153 bytes is not a whole number of CIFAR-10 records of 3073 bytes" \
+  convert cifar10 "$F/tiny-cifar10.bin" "$F/bad-length-cifar10.bin" -o e.st
+expect_fail 1 "bad-label-cifar10.bin: record 0 has label 10, expected 0..9" convert cifar10 "$F/bad-label-cifar10.bin" -o e.st
+expect_fail 1 "--class-names .*three-class-names.txt: 3 class names, but the labels run 0..9" \
+  convert cifar10 "$F/tiny-cifar10.bin" --class-names "$F/three-class-names.txt" -o e.st
+[ ! -e e.st ] || fail "a failed cifar convert left an output file"
+
+# --- folder ----------------------------------------------------------------
+convert folder "$F/tiny-folder" -o folder.st
+[ "$(m folder.st '(d["class_names"], d["class_counts"], d["channels"])')" = \
+  "(['cat', 'dog'], [2, 1], 3)" ] || fail "folder"
+convert folder "$F/tiny-folder" --channels 1 -o gray.st
+[ "$(m gray.st '[d[k] for k in ("channels","height","width")]')" = "[1, 3, 4]" ] || fail "folder --channels 1"
+expect_fail 1 "mixed-sizes/b/odd.png: image is 5x4 (HxW) but .*mixed-sizes/a/first.png is 3x4; use --resize HxW" \
+  convert folder "$F/mixed-sizes" -o e.st
+convert folder "$F/mixed-sizes" --resize 8x6 -o resized.st
+[ "$(m resized.st '[d[k] for k in ("size","channels","height","width")]')" = "[2, 1, 8, 6]" ] || fail "--resize"
+expect_fail 2 "--resize 8: expected HxW" convert folder "$F/mixed-sizes" --resize 8 -o e.st
+mkdir empty
+expect_fail 1 "empty: no class subfolders" convert folder empty -o e.st
+[ ! -e e.st ] || fail "a failed folder convert left an output file"
+
+# --- export ----------------------------------------------------------------
+convert export f.st --to-dir out
+[ "$(cd out && find . -type f | sort | tr '\n' ' ')" = \
+  "./Pullover/0.png ./Pullover/5.png ./T-shirt_top/1.png ./T-shirt_top/4.png ./Trouser/2.png ./Trouser/3.png " ] ||
+  fail "export layout: $(cd out && find . | sort | tr '\n' ' ')"
+[ "$(ls out | wc -l)" -eq 10 ] || fail "export: one folder per class"
+[ "$(png_size out/Pullover/0.png)" = "4x3" ] || fail "export image size"
+expect_fail 1 "out: folder exists and is not empty (use --force to replace it)" convert export t.st --to-dir out
+[ -e out/Pullover/0.png ] || fail "a refused export touched the old folder"
+convert export t.st --to-dir out --force
+[ "$(ls out | tr '\n' ' ')" = "0 1 2 " ] || fail "export --force"
+[ ! -e out.tmp ] && [ ! -e out.old ] || fail "export left out.tmp or out.old"
+
+# Contact sheet: 3 classes × 2 per class of 3×4 images, 2 px padding.
+convert export t.st --sheet sheet.png --per-class 2
+[ "$(png_size sheet.png)" = "14x17" ] || fail "sheet size $(png_size sheet.png)"
+convert export c10.st --sheet c10.png
+[ "$(png_size c10.png)" = "342x342" ] || fail "default --per-class 10: $(png_size c10.png)"
+expect_fail 2 "export needs --to-dir DIR and/or --sheet" convert export t.st
+expect_fail 1 "no-such.st: cannot open" convert export no-such.st --sheet s.png
+[ ! -e s.png ] || fail "failed export left a sheet"
+
+# Round trip: an exported folder reads back with the same classes, and the
+# same images in the same order within each class (names "0" "1" "2" sort as
+# the labels do), so the contact sheets are the same bytes.
+convert export t.st --to-dir back
+convert folder back -o back.st
+[ "$(m back.st '(d["class_names"], d["class_counts"])')" = "(['0', '1', '2'], [2, 2, 2])" ] ||
+  fail "round trip classes"
+convert export back.st --sheet back.png --per-class 2
+cmp -s sheet.png back.png || fail "round trip: contact sheets differ"
+
+# --- refusing a terminal -----------------------------------------------------
+# script(1) runs the command with a pseudo-terminal as its stdout.
+if command -v script >/dev/null; then
+  out=$(script -qec "convert idx '$F/tiny-images.idx' '$F/tiny-labels.idx' -o -" /dev/null </dev/null || true)
+  echo "$out" | grep -q "convert: error: refusing to write binary data to a terminal" || fail "terminal not refused: $out"
+else
+  echo "skipping the terminal test: no script(1)"
+fi
+
+# --- the real Fashion-MNIST test set, when installed -------------------------
+D=/usr/share/datasets/fashion-mnist
+if [ -e "$D/t10k-images-idx3-ubyte.gz" ]; then
+  convert idx "$D/t10k-images-idx3-ubyte.gz" "$D/t10k-labels-idx1-ubyte.gz" -o test.st
+  [ "$(m test.st '(d["size"], d["class_counts"])')" = "(10000, [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000])" ] ||
+    fail "fashion-mnist t10k counts"
+  [ "$(m test.st '(d["class_names"][9], d["height"], d["width"])')" = "('Ankle boot', 28, 28)" ] ||
+    fail "fashion-mnist t10k names"
+else
+  echo "skipping the Fashion-MNIST test: $D not installed"
+fi
+echo "convert: all passed"

@@ -1,0 +1,185 @@
+// convert: import IDX files, CIFAR binary batches and image folders into an
+// invkit data set; export a data set as an image folder or a contact sheet.
+#include <iostream>
+
+#include "invkit/cli/tool.h"
+#include "invkit/data/class_names.h"
+#include "invkit/data/dataset.h"
+#include "invkit/error.h"
+#include "invkit/io/cifar.h"
+#include "invkit/io/export.h"
+#include "invkit/io/file.h"
+#include "invkit/io/idx.h"
+#include "invkit/io/image.h"
+#include "invkit/io/image_folder.h"
+
+namespace {
+
+struct Options {
+  std::string output;                // -o: the data set to write; "-" = stdout
+  std::string class_names;           // idx, cifar*: a built-in list name or a FILE, one name per line
+  std::string images, labels;        // idx: the two IDX files (gzipped or raw)
+  bool transpose = false;            // idx: swap height and width (EMNIST stores images transposed)
+  std::vector<std::string> batches;  // cifar10, cifar100: binary batch files, concatenated in order
+  bool coarse = false;               // cifar100: the 20 coarse labels instead of the 100 fine ones
+  std::string root;                  // folder: ROOT/<class>/<images>
+  int channels = 0;                  // folder: 1 (gray) or 3 (RGB); 0 = 3 when any image has colour
+  std::string resize;                // folder: HxW, resample every image to this size
+  std::string input;                 // export: the data set to export ("-" = stdin)
+  std::string to_dir;                // export: write DIR/<class>/<row>.png
+  std::string sheet;                 // export: write a contact sheet PNG, one row per class
+  int64_t per_class = 10;            // export: images per class on the contact sheet
+  bool force = false;                // export: replace an existing non-empty --to-dir folder
+};
+
+const char* kClassNamesHelp =
+    "class names: a built-in list (fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse) or a FILE with one "
+    "name per line";
+
+// "HxW" -> {H, W}.
+std::pair<int64_t, int64_t> parse_size(const std::string& text) {
+  auto bad = [&] { return invkit::UsageError("--resize " + text + ": expected HxW with positive numbers, e.g. 32x32"); };
+  auto x = text.find('x');
+  if (x == std::string::npos) throw bad();
+  try {
+    size_t used_h = 0, used_w = 0;
+    long long h = std::stoll(text.substr(0, x), &used_h), w = std::stoll(text.substr(x + 1), &used_w);
+    if (used_h != x || used_w != text.size() - x - 1 || h < 1 || w < 1) throw bad();
+    return {h, w};
+  } catch (const std::logic_error&) {
+    throw bad();
+  }
+}
+
+// Labels must index into `names`; `source` is the file the labels came from.
+void check_labels_fit(const torch::Tensor& labels, const std::vector<std::string>& names, const std::string& source) {
+  const int64_t max = labels.max().item<int64_t>();
+  if (max < static_cast<int64_t>(names.size())) return;
+  const int64_t row = (labels == max).nonzero()[0][0].item<int64_t>();
+  throw invkit::Error(source + ": label " + std::to_string(max) + " at row " + std::to_string(row) +
+                      " is out of range for the " + std::to_string(names.size()) +
+                      " default class names (give --class-names)");
+}
+
+invkit::Dataset from_idx(const Options& opt) {
+  auto set = invkit::io::read_idx(opt.images, opt.labels, opt.transpose);
+  const int64_t max_label = set.labels.max().item<int64_t>();
+  invkit::Dataset d;
+  if (opt.class_names.empty()) {
+    d.class_names = invkit::default_idx_class_names(opt.images, max_label);
+    check_labels_fit(set.labels, d.class_names, invkit::io::input_name(opt.labels));
+  } else {
+    d.class_names = invkit::class_names_from_arg(opt.class_names);
+    invkit::check_class_count(d.class_names, max_label + 1, "--class-names " + opt.class_names);
+  }
+  d.images = set.images;
+  d.labels = set.labels;
+  return d;
+}
+
+invkit::Dataset from_cifar(const Options& opt, invkit::io::CifarKind kind) {
+  const bool coarse = kind == invkit::io::CifarKind::cifar100 && opt.coarse;
+  const std::string builtin = kind == invkit::io::CifarKind::cifar10 ? "cifar10" : coarse ? "cifar100-coarse" : "cifar100";
+  auto set = invkit::io::read_cifar(opt.batches, kind, coarse);
+  invkit::Dataset d;
+  d.class_names = *invkit::builtin_class_names(builtin);
+  if (!opt.class_names.empty()) {
+    // The format fixes the number of classes, whatever labels a batch holds.
+    const int64_t num_classes = static_cast<int64_t>(d.class_names.size());
+    d.class_names = invkit::class_names_from_arg(opt.class_names);
+    invkit::check_class_count(d.class_names, num_classes, "--class-names " + opt.class_names);
+  }
+  d.images = set.images;
+  d.labels = set.labels;
+  return d;
+}
+
+invkit::Dataset from_folder(const Options& opt) {
+  invkit::io::ImageFolderOptions fo;
+  fo.channels = opt.channels;
+  if (!opt.resize.empty()) std::tie(fo.height, fo.width) = parse_size(opt.resize);
+  auto folder = invkit::io::read_image_folder(opt.root, fo);
+  invkit::Dataset d;
+  d.images = folder.images;
+  d.labels = folder.labels;
+  d.class_names = folder.class_names;
+  return d;
+}
+
+void run_export(const Options& opt) {
+  if (opt.to_dir.empty() && opt.sheet.empty()) throw invkit::UsageError("export needs --to-dir DIR and/or --sheet FILE.png");
+  if (!opt.sheet.empty()) invkit::io::refuse_binary_to_terminal(opt.sheet);
+  invkit::Dataset d = invkit::Dataset::load(opt.input);
+  if (!opt.to_dir.empty()) invkit::io::export_image_folder(d, opt.to_dir, opt.force);
+  if (!opt.sheet.empty()) invkit::io::write_png(opt.sheet, invkit::io::contact_sheet(d, opt.per_class));
+}
+
+CLI::App* add_import(CLI::App& app, const char* name, const char* description, const char* examples, Options& opt) {
+  CLI::App* sub = app.add_subcommand(name, description);
+  sub->add_option("-o,--output", opt.output, "data set to write (- for stdout)")->required();
+  sub->footer(std::string("Examples:\n") + examples);
+  return sub;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  invkit::cli::Tool tool(
+      "convert", "Import IDX files, CIFAR batches and image folders into an invkit data set; export one as PNGs.",
+      "  convert idx train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz -o fmnist.st\n"
+      "  convert cifar10 data_batch_{1,2,3,4,5}.bin -o cifar10.st\n"
+      "  convert folder photos/ --resize 32x32 --channels 3 -o photos.st\n"
+      "  convert export fmnist.st --sheet sheet.png --per-class 10");
+  CLI::App& app = tool.app();
+  app.require_subcommand(1);
+
+  CLI::App* idx = add_import(app, "idx", "IDX image and label files (MNIST, Fashion-MNIST, EMNIST, KMNIST), gzipped or raw",
+                             "  convert idx train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz -o fmnist.st\n"
+                             "  convert idx emnist-letters-train-images-idx3-ubyte.gz "
+                             "emnist-letters-train-labels-idx1-ubyte.gz --transpose -o letters.st",
+                             opt);
+  idx->add_option("images", opt.images, "IDX images (magic 0x00000803, uint8 N×H×W)")->required();
+  idx->add_option("labels", opt.labels, "IDX labels (magic 0x00000801, uint8 N)")->required();
+  idx->add_option("--class-names", opt.class_names, kClassNamesHelp);
+  idx->add_flag("--transpose", opt.transpose, "swap height and width (EMNIST stores its images transposed)");
+
+  CLI::App* c10 = add_import(app, "cifar10", "CIFAR-10 binary batches (1 label byte + 3072 pixel bytes per record)",
+                             "  convert cifar10 data_batch_1.bin data_batch_2.bin -o part.st", opt);
+  c10->add_option("files", opt.batches, "batch files, concatenated in order")->required();
+  c10->add_option("--class-names", opt.class_names, kClassNamesHelp);
+
+  CLI::App* c100 = add_import(app, "cifar100",
+                              "CIFAR-100 binary batches (coarse byte, fine byte, 3072 pixel bytes per record)",
+                              "  convert cifar100 train.bin -o cifar100.st\n  convert cifar100 train.bin --coarse -o coarse.st", opt);
+  c100->add_option("files", opt.batches, "batch files, concatenated in order")->required();
+  c100->add_flag("--coarse", opt.coarse, "use the 20 coarse (superclass) labels instead of the 100 fine ones");
+  c100->add_option("--class-names", opt.class_names, kClassNamesHelp);
+
+  CLI::App* folder = add_import(app, "folder", "an image folder ROOT/<class>/*.{png,jpg,jpeg,bmp}; classes = sorted subfolders",
+                                "  convert folder photos/ -o photos.st\n  convert folder photos/ --resize 32x32 --channels 1 -o gray.st",
+                                opt);
+  folder->add_option("root", opt.root, "folder with one subfolder per class")->required();
+  folder->add_option("--channels", opt.channels, "1 (gray) or 3 (RGB); default: 3 when any image has colour, else 1")
+      ->check(CLI::IsMember({1, 3}));
+  folder->add_option("--resize", opt.resize, "HxW: resample every image (bilinear) to this size");
+
+  CLI::App* exp = app.add_subcommand("export", "write a data set as an image folder and/or a contact sheet PNG");
+  exp->add_option("input", opt.input, "data set (- for stdin)")->required();
+  exp->add_option("--to-dir", opt.to_dir, "write DIR/<class>/<row>.png (DIR must not exist or be empty)");
+  exp->add_option("--sheet", opt.sheet, "write a contact sheet PNG: one row per class, its first --per-class images");
+  exp->add_option("--per-class", opt.per_class, "images per class on the contact sheet")->check(CLI::PositiveNumber);
+  exp->add_flag("--force", opt.force, "replace an existing non-empty --to-dir folder");
+  exp->footer("Examples:\n  convert export fmnist.st --to-dir fmnist-png\n  convert export fmnist.st --sheet sheet.png --per-class 8");
+
+  return tool.run(argc, argv, [&] {
+    if (*exp) return run_export(opt);
+    invkit::io::refuse_binary_to_terminal(opt.output);  // before the work, not after it
+    invkit::Dataset d = *idx    ? from_idx(opt)
+                        : *c10  ? from_cifar(opt, invkit::io::CifarKind::cifar10)
+                        : *c100 ? from_cifar(opt, invkit::io::CifarKind::cifar100)
+                                : from_folder(opt);
+    d.add_history(tool.history_entry());
+    d.save(opt.output);
+  });
+}
