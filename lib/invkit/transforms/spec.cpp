@@ -1,6 +1,7 @@
 #include "invkit/transforms/spec.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,6 +12,10 @@ namespace invkit::transforms {
 
 std::string format_number(double v) {
   char buf[40];
+  if (std::floor(v) == v && std::abs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
   for (int precision = 1; precision <= 17; ++precision) {
     std::snprintf(buf, sizeof buf, "%.*g", precision, v);
     if (std::strtod(buf, nullptr) == v) break;
