@@ -290,7 +290,7 @@ TEST(Transform, TensorPathsMatchTheCPUKernels) {
   for (auto interp : {it::Interp::Nearest, it::Interp::Bilinear, it::Interp::Bicubic}) {
     auto tensor = it::warp_tensor(x, inv, interp);
     auto kernel = torch::empty_like(x);
-    std::vector<float> scratch(13 * 16);
+    std::vector<float> scratch(it::warp_scratch(9, 12));
     for (int64_t i = 0; i < n; ++i) {
       auto* p = inv[i].data_ptr<double>();
       it::warp_image(x[i].data_ptr<uint8_t>(), kernel[i].data_ptr<uint8_t>(), 2, 9, 12, {p[0], p[1], p[2], p[3], p[4], p[5]},
@@ -303,7 +303,7 @@ TEST(Transform, TensorPathsMatchTheCPUKernels) {
   for (bool dilate : {true, false}) {
     auto tensor = it::morph_tensor(dilate, x, ks);
     auto kernel = x.clone();
-    std::vector<uint8_t> scratch(200);
+    std::vector<uint8_t> scratch(it::morph_scratch(9, 12, 4));
     for (int64_t i = 0; i < n; ++i)
       it::morph_image(dilate, ks[i].item<int64_t>(), kernel[i].data_ptr<uint8_t>(), 2, 9, 12, scratch.data());
     EXPECT_TRUE(torch::equal(tensor, kernel)) << dilate;

@@ -47,34 +47,52 @@ struct OpRef {
 
 float* param_ptr(const Ctx& ctx, int64_t row, int64_t col) { return ctx.params ? ctx.params + row * ctx.P + col : nullptr; }
 
+// One image on the CPU, processed start to end by one thread while it sits
+// in cache: ops leave their result in `cur` (resampling ops write `spare`
+// and swap).
+struct Img {
+  uint8_t* cur;
+  uint8_t* spare;
+  int64_t C, H, W;
+  int64_t key, row;
+  std::vector<float>* scratch;
+};
+
 class Stage {
  public:
   virtual ~Stage() = default;
-  virtual void run(Rows& b, const Ctx& ctx) const = 0;
+  // The CPU path: one image.
+  virtual void run_image(Img& im, const Ctx& ctx) const = 0;
+  // The device path: a batch with tensor ops.
+  virtual void run_batch(Rows& b, const Ctx& ctx) const = 0;
 };
 
-// Runs a per-image CPU kernel over all rows in parallel, into a new buffer
-// unless the rows are already owned.
-template <typename F>
-void for_each_image(Rows& b, bool in_place, F&& kernel) {
-  const int64_t n = b.images.size(0);
-  const int64_t per = b.images.numel() / std::max<int64_t>(n, 1);
-  torch::Tensor out = in_place && b.owned ? b.images : torch::empty_like(b.images);
+// Runs `stage` image by image over the rows of a CPU batch, in parallel.
+void run_cpu(const Stage& stage, Rows& b, const Ctx& ctx) {
+  const int64_t n = b.images.size(0), C = b.images.size(1), H = b.images.size(2), W = b.images.size(3);
+  const int64_t per = C * H * W;
+  torch::Tensor out = b.owned ? b.images : torch::empty_like(b.images);
   const uint8_t* src = b.images.data_ptr<uint8_t>();
   uint8_t* dst = out.data_ptr<uint8_t>();
   at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+    std::vector<uint8_t> buffers(static_cast<size_t>(2 * per));
     std::vector<float> scratch;
-    for (int64_t i = begin; i < end; ++i) kernel(i, src + i * per, dst + i * per, scratch);
+    for (int64_t i = begin; i < end; ++i) {
+      Img im{buffers.data(), buffers.data() + per, C, H, W, b.keys[i], b.rows[i], &scratch};
+      std::memcpy(im.cur, src + i * per, static_cast<size_t>(per));
+      stage.run_image(im, ctx);
+      std::memcpy(dst + i * per, im.cur, static_cast<size_t>(per));
+    }
   });
   b.images = out;
   b.owned = true;
 }
 
 // Round trip through the CPU kernels for ops without a tensor version.
-void on_cpu(Rows& b, const Ctx& ctx, const Stage& stage) {
+void via_cpu(const Stage& stage, Rows& b, const Ctx& ctx) {
   auto device = b.images.device();
   Rows c{b.images.to(torch::kCPU).contiguous(), b.keys, b.rows, true};
-  stage.run(c, ctx);
+  run_cpu(stage, c, ctx);
   b.images = c.images.to(device);
   b.owned = true;
 }
@@ -83,29 +101,29 @@ class GeometricStage : public Stage {
  public:
   GeometricStage(std::vector<OpRef> ops, Interp interp) : ops_(std::move(ops)), interp_(interp) {}
 
-  Affine inverse_map(const Rows& b, int64_t i, const Ctx& ctx, int64_t H, int64_t W) const {
+  Affine inverse_map(int64_t key, int64_t row, const Ctx& ctx, int64_t H, int64_t W) const {
     Affine m;
     for (const auto& op : ops_) {
-      Draws r(ctx.seed, b.keys[i], op.stream);
-      m = then(m, draw_geometric(op.name, op.args, r, H, W, param_ptr(ctx, b.rows[i], op.col)));
+      Draws r(ctx.seed, key, op.stream);
+      m = then(m, draw_geometric(op.name, op.args, r, H, W, param_ptr(ctx, row, op.col)));
     }
     return inverse(m);
   }
 
-  void run(Rows& b, const Ctx& ctx) const override {
-    const int64_t C = b.images.size(1), H = b.images.size(2), W = b.images.size(3);
-    if (b.images.is_cpu()) {
-      for_each_image(b, false, [&](int64_t i, const uint8_t* src, uint8_t* dst, std::vector<float>& scratch) {
-        scratch.resize(static_cast<size_t>((H + 4) * (W + 4)));
-        warp_image(src, dst, C, H, W, inverse_map(b, i, ctx, H, W), interp_, scratch.data());
-      });
-      return;
-    }
-    const int64_t n = b.images.size(0);
+  void run_image(Img& im, const Ctx& ctx) const override {
+    Affine inv = inverse_map(im.key, im.row, ctx, im.H, im.W);
+    if (inv.identity()) return;
+    im.scratch->resize(static_cast<size_t>(warp_scratch(im.H, im.W)));
+    warp_image(im.cur, im.spare, im.C, im.H, im.W, inv, interp_, im.scratch->data());
+    std::swap(im.cur, im.spare);
+  }
+
+  void run_batch(Rows& b, const Ctx& ctx) const override {
+    const int64_t n = b.images.size(0), H = b.images.size(2), W = b.images.size(3);
     auto inv = torch::empty({n, 6}, torch::kDouble);
     auto* p = inv.data_ptr<double>();
     for (int64_t i = 0; i < n; ++i) {
-      Affine m = inverse_map(b, i, ctx, H, W);
+      Affine m = inverse_map(b.keys[i], b.rows[i], ctx, H, W);
       double v[6] = {m.a, m.b, m.c, m.d, m.e, m.f};
       std::memcpy(p + 6 * i, v, sizeof v);
     }
@@ -122,25 +140,21 @@ class PixelStage : public Stage {
  public:
   explicit PixelStage(OpRef op) : op_(std::move(op)) {}
 
-  void run(Rows& b, const Ctx& ctx) const override {
-    const int64_t C = b.images.size(1), H = b.images.size(2), W = b.images.size(3);
-    const int64_t per = C * H * W;
-    if (b.images.is_cpu()) {
-      for_each_image(b, true, [&](int64_t i, const uint8_t* src, uint8_t* dst, std::vector<float>& scratch) {
-        Draws r(ctx.seed, b.keys[i], op_.stream);
-        double v = draw_pixel(op_.name, op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
-        if (src != dst) std::memcpy(dst, src, static_cast<size_t>(per));
-        if (op_.name == "blur") scratch.resize(static_cast<size_t>(H * W));
-        pixel_image(op_.name, v, r, dst, C, H, W, scratch.data());
-      });
-      return;
-    }
-    if (op_.name == "noise" || op_.name == "blur") return on_cpu(b, ctx, *this);
+  void run_image(Img& im, const Ctx& ctx) const override {
+    Draws r(ctx.seed, im.key, op_.stream);
+    double v = draw_pixel(op_.name, op_.args, r, param_ptr(ctx, im.row, op_.col));
+    if (op_.name == "blur") im.scratch->resize(static_cast<size_t>(im.H * im.W));
+    pixel_image(op_.name, v, r, im.cur, im.C, im.H, im.W, im.scratch->data());
+  }
+
+  void run_batch(Rows& b, const Ctx& ctx) const override {
+    if (op_.name == "noise" || op_.name == "blur") return via_cpu(*this, b, ctx);
     const int64_t n = b.images.size(0);
     auto values = torch::empty({n}, torch::kDouble);
+    auto* v = values.data_ptr<double>();
     for (int64_t i = 0; i < n; ++i) {
       Draws r(ctx.seed, b.keys[i], op_.stream);
-      values[i] = draw_pixel(op_.name, op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
+      v[i] = draw_pixel(op_.name, op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
     }
     b.images = pixel_tensor(op_.name, b.images, values);
     b.owned = true;
@@ -154,25 +168,20 @@ class MorphStage : public Stage {
  public:
   explicit MorphStage(OpRef op) : op_(std::move(op)), dilate_(op_.name == "dilate") {}
 
-  void run(Rows& b, const Ctx& ctx) const override {
-    const int64_t C = b.images.size(1), H = b.images.size(2), W = b.images.size(3);
-    const int64_t per = C * H * W;
-    if (b.images.is_cpu()) {
-      const auto kmax = static_cast<int64_t>(op_.args[1]);
-      for_each_image(b, true, [&](int64_t i, const uint8_t* src, uint8_t* dst, std::vector<float>& scratch) {
-        Draws r(ctx.seed, b.keys[i], op_.stream);
-        int64_t k = draw_kernel_size(op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
-        if (src != dst) std::memcpy(dst, src, static_cast<size_t>(per));
-        scratch.resize(static_cast<size_t>((H * W + H + W + 2 * kmax) / 4 + 2));  // bytes, as floats
-        morph_image(dilate_, k, dst, C, H, W, reinterpret_cast<uint8_t*>(scratch.data()));
-      });
-      return;
-    }
+  void run_image(Img& im, const Ctx& ctx) const override {
+    Draws r(ctx.seed, im.key, op_.stream);
+    int64_t k = draw_kernel_size(op_.args, r, param_ptr(ctx, im.row, op_.col));
+    im.scratch->resize(static_cast<size_t>(morph_scratch(im.H, im.W, k) / 4 + 1));  // bytes, held in floats
+    morph_image(dilate_, k, im.cur, im.C, im.H, im.W, reinterpret_cast<uint8_t*>(im.scratch->data()));
+  }
+
+  void run_batch(Rows& b, const Ctx& ctx) const override {
     const int64_t n = b.images.size(0);
     auto ks = torch::empty({n}, torch::kLong);
+    auto* k = ks.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
       Draws r(ctx.seed, b.keys[i], op_.stream);
-      ks[i] = draw_kernel_size(op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
+      k[i] = draw_kernel_size(op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
     }
     b.images = morph_tensor(dilate_, b.images, ks);
     b.owned = true;
@@ -187,14 +196,12 @@ class ElasticStage : public Stage {
  public:
   explicit ElasticStage(OpRef op) : op_(std::move(op)) {}
 
-  void run(Rows& b, const Ctx& ctx) const override {
-    if (!b.images.is_cpu()) return on_cpu(b, ctx, *this);
-    const int64_t C = b.images.size(1), H = b.images.size(2), W = b.images.size(3);
-    for_each_image(b, false, [&](int64_t i, const uint8_t* src, uint8_t* dst, std::vector<float>& scratch) {
-      Draws r(ctx.seed, b.keys[i], op_.stream);
-      elastic_image(src, dst, C, H, W, op_.args[0], op_.args[1], r, scratch);
-    });
+  void run_image(Img& im, const Ctx& ctx) const override {
+    Draws r(ctx.seed, im.key, op_.stream);
+    elastic_image(im.cur, im.spare, im.C, im.H, im.W, op_.args[0], op_.args[1], r, *im.scratch);
+    std::swap(im.cur, im.spare);
   }
+  void run_batch(Rows& b, const Ctx& ctx) const override { via_cpu(*this, b, ctx); }
 
  private:
   OpRef op_;
@@ -203,8 +210,11 @@ class ElasticStage : public Stage {
 class SeqStage : public Stage {
  public:
   explicit SeqStage(std::vector<std::unique_ptr<Stage>> stages) : stages_(std::move(stages)) {}
-  void run(Rows& b, const Ctx& ctx) const override {
-    for (const auto& s : stages_) s->run(b, ctx);
+  void run_image(Img& im, const Ctx& ctx) const override {
+    for (const auto& s : stages_) s->run_image(im, ctx);
+  }
+  void run_batch(Rows& b, const Ctx& ctx) const override {
+    for (const auto& s : stages_) s->run_batch(b, ctx);
   }
 
  private:
@@ -222,19 +232,23 @@ class ChoiceStage : public Stage {
     cumulative_.back() = 1.0;
   }
 
-  void run(Rows& b, const Ctx& ctx) const override {
+  size_t pick(int64_t key, int64_t row, const Ctx& ctx) const {
+    Draws r(ctx.seed, key, stream_);
+    double u = r.uniform();
+    size_t k = 0;
+    while (k + 1 < cumulative_.size() && u >= cumulative_[k]) ++k;
+    if (float* p = param_ptr(ctx, row, col_)) *p = static_cast<float>(k);
+    return k;
+  }
+
+  void run_image(Img& im, const Ctx& ctx) const override { branches_[pick(im.key, im.row, ctx)]->run_image(im, ctx); }
+
+  void run_batch(Rows& b, const Ctx& ctx) const override {
     const int64_t n = b.images.size(0);
     std::vector<std::vector<int64_t>> picked(branches_.size());
-    for (int64_t i = 0; i < n; ++i) {
-      Draws r(ctx.seed, b.keys[i], stream_);
-      double u = r.uniform();
-      size_t k = 0;
-      while (k + 1 < cumulative_.size() && u >= cumulative_[k]) ++k;
-      picked[k].push_back(i);
-      if (float* p = param_ptr(ctx, b.rows[i], col_)) *p = static_cast<float>(k);
-    }
+    for (int64_t i = 0; i < n; ++i) picked[pick(b.keys[i], b.rows[i], ctx)].push_back(i);
     for (size_t k = 0; k < branches_.size(); ++k)
-      if (static_cast<int64_t>(picked[k].size()) == n) return branches_[k]->run(b, ctx);  // one branch for all
+      if (static_cast<int64_t>(picked[k].size()) == n) return branches_[k]->run_batch(b, ctx);  // one branch for all
     torch::Tensor out = torch::empty_like(b.images);
     for (size_t k = 0; k < branches_.size(); ++k) {
       if (picked[k].empty()) continue;
@@ -244,7 +258,7 @@ class ChoiceStage : public Stage {
         sub.keys.push_back(b.keys[i]);
         sub.rows.push_back(b.rows[i]);
       }
-      branches_[k]->run(sub, ctx);
+      branches_[k]->run_batch(sub, ctx);
       out.index_copy_(0, idx, sub.images);
     }
     b.images = out;
@@ -260,7 +274,8 @@ class ChoiceStage : public Stage {
 
 class NoStage : public Stage {
  public:
-  void run(Rows&, const Ctx&) const override {}
+  void run_image(Img&, const Ctx&) const override {}
+  void run_batch(Rows&, const Ctx&) const override {}
 };
 
 // Builds stages from the tree, numbering streams and params columns.
@@ -371,7 +386,12 @@ class Pipeline : public Transform {
       *params = torch::full({n, ctx.P}, std::numeric_limits<float>::quiet_NaN(), torch::kFloat);
       ctx.params = params->data_ptr<float>();
     }
-    if (n > 0) root_->run(b, ctx);
+    if (n > 0) {
+      if (b.images.is_cpu())
+        run_cpu(*root_, b, ctx);
+      else
+        root_->run_batch(b, ctx);
+    }
     return b.owned ? b.images : b.images.clone();
   }
 

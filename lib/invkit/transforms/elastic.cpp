@@ -35,7 +35,7 @@ void smooth(float* f, int64_t H, int64_t W, double sigma, float* tmp) {
 void elastic_image(const uint8_t* src, uint8_t* dst, int64_t C, int64_t H, int64_t W, double alpha, double sigma,
                    const Draws& draws, std::vector<float>& scratch) {
   const int64_t n = H * W;
-  scratch.resize(static_cast<size_t>(3 * n + (H + 4) * (W + 4)));
+  scratch.resize(static_cast<size_t>(3 * n + warp_scratch(H, W)));
   float* xs = scratch.data();
   float* ys = xs + n;
   float* tmp = ys + n;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "invkit/error.h"
+#include "invkit/transforms/simd.h"
 
 namespace invkit::transforms {
 
@@ -112,32 +113,39 @@ namespace {
 
 typedef float v4f __attribute__((vector_size(16)));
 
-inline v4f load4(const float* p) {
+INVKIT_INLINE v4f load4(const float* p) {
   v4f v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-inline uint8_t to_u8(float v) {
+INVKIT_INLINE uint8_t to_u8(float v) {
   v = v < 0.f ? 0.f : (v > 255.f ? 255.f : v);
   return static_cast<uint8_t>(v + 0.5f);
 }
 
-// One channel into a float buffer with a 2-pixel border that repeats the edge.
-void pad_channel(const uint8_t* src, int64_t H, int64_t W, float* P) {
-  const int64_t S = W + 4;
+// One channel into a float buffer P with a 2-pixel border that repeats the
+// edge, and a map M of where a 4x4 window of P holds anything but zeros
+// (M at (fy+1, fx+1) covers the bicubic taps of (fx, fy)): a pixel whose
+// taps are all zero is zero, and skipping it is exact.
+INVKIT_INLINE void pad_channel(const uint8_t* src, int64_t H, int64_t W, float* P, uint8_t* M) {
+  const int64_t S = W + 4, n = (H + 4) * S;
+  uint8_t* Q = M + n;  // padded bytes, then their row-wise OR
   for (int64_t y = -2; y < H + 2; ++y) {
     const uint8_t* row = src + std::clamp<int64_t>(y, 0, H - 1) * W;
-    float* out = P + (y + 2) * S;
-    for (int64_t x = 0; x < W; ++x) out[x + 2] = row[x];
+    uint8_t* out = Q + (y + 2) * S;
+    std::memcpy(out + 2, row, static_cast<size_t>(W));
     out[0] = out[1] = row[0];
     out[W + 2] = out[W + 3] = row[W - 1];
   }
+  for (int64_t i = 0; i < n; ++i) P[i] = Q[i];
+  for (int64_t i = 0; i + 3 < n; ++i) Q[i] = Q[i] | Q[i + 1] | Q[i + 2] | Q[i + 3];
+  for (int64_t i = 0; i + 3 * S < n; ++i) M[i] = Q[i] | Q[i + S] | Q[i + 2 * S] | Q[i + 3 * S];
 }
 
 // Keys' cubic with a = -1 (PIL's affine bicubic), as polynomials in the
 // fraction t for the taps at -1, 0, +1, +2.
-inline v4f cubic_weights(float t) {
+INVKIT_INLINE v4f cubic_weights(float t) {
   const v4f c0 = {0, 1, 0, 0}, c1 = {-1, 0, 1, 0}, c2 = {2, -2, 1, -1}, c3 = {-1, 1, -1, 1};
   return c0 + t * (c1 + t * (c2 + t * c3));
 }
@@ -145,19 +153,23 @@ inline v4f cubic_weights(float t) {
 // One output pixel from the padded channel P (stride S) at source (xs, ys),
 // which the caller has checked lies inside the image.
 template <Interp I>
-inline uint8_t sample_at(const float* P, int64_t S, const uint8_t* src, int64_t W, float xs, float ys) {
+INVKIT_INLINE uint8_t sample_at(const float* P, const uint8_t* M, int64_t S, const uint8_t* src, int64_t W, float xs,
+                                float ys) {
   if constexpr (I == Interp::Nearest) {
     return src[static_cast<int64_t>(ys) * W + static_cast<int64_t>(xs)];
   } else if constexpr (I == Interp::Bilinear) {
     float u = xs - 0.5f, v = ys - 0.5f, fx = std::floor(u), fy = std::floor(v);
+    if (!M[(static_cast<int64_t>(fy) + 1) * S + static_cast<int64_t>(fx) + 1]) return 0;
     float tx = u - fx, ty = v - fy;
     const float* p = P + (static_cast<int64_t>(fy) + 2) * S + static_cast<int64_t>(fx) + 2;
     float top = p[0] + tx * (p[1] - p[0]), bottom = p[S] + tx * (p[S + 1] - p[S]);
     return to_u8(top + ty * (bottom - top));
   } else {
     float u = xs - 0.5f, v = ys - 0.5f, fx = std::floor(u), fy = std::floor(v);
+    const int64_t at = (static_cast<int64_t>(fy) + 1) * S + static_cast<int64_t>(fx) + 1;
+    if (!M[at]) return 0;
     v4f wx = cubic_weights(u - fx), wy = cubic_weights(v - fy);
-    const float* p = P + (static_cast<int64_t>(fy) + 1) * S + static_cast<int64_t>(fx) + 1;
+    const float* p = P + at;
     v4f acc = wy[0] * load4(p) + wy[1] * load4(p + S) + wy[2] * load4(p + 2 * S) + wy[3] * load4(p + 3 * S);
     acc *= wx;
     return to_u8((acc[0] + acc[1]) + (acc[2] + acc[3]));
@@ -165,9 +177,10 @@ inline uint8_t sample_at(const float* P, int64_t S, const uint8_t* src, int64_t 
 }
 
 template <Interp I>
-void warp_channel(const uint8_t* src, uint8_t* dst, int64_t H, int64_t W, const Affine& m, float* P) {
+INVKIT_INLINE void warp_channel(const uint8_t* src, uint8_t* dst, int64_t H, int64_t W, const Affine& m, float* P) {
   const int64_t S = W + 4;
-  if constexpr (I != Interp::Nearest) pad_channel(src, H, W, P);
+  uint8_t* M = reinterpret_cast<uint8_t*>(P + (H + 4) * S);
+  if constexpr (I != Interp::Nearest) pad_channel(src, H, W, P, M);
   const float fw = static_cast<float>(W), fh = static_cast<float>(H);
   const float a = static_cast<float>(m.a), d = static_cast<float>(m.d);
   for (int64_t y = 0; y < H; ++y) {
@@ -178,23 +191,25 @@ void warp_channel(const uint8_t* src, uint8_t* dst, int64_t H, int64_t W, const 
     uint8_t* out = dst + y * W;
     for (int64_t x = 0; x < W; ++x) {
       float xs = x0 + a * static_cast<float>(x), ys = y0 + d * static_cast<float>(x);
-      out[x] = (xs >= 0.f && xs < fw && ys >= 0.f && ys < fh) ? sample_at<I>(P, S, src, W, xs, ys) : 0;
+      out[x] = (xs >= 0.f && xs < fw && ys >= 0.f && ys < fh) ? sample_at<I>(P, M, S, src, W, xs, ys) : 0;
     }
   }
 }
 
 template <Interp I>
-void sample_channel(const uint8_t* src, uint8_t* dst, int64_t H, int64_t W, const float* xs, const float* ys, float* P) {
+INVKIT_INLINE void sample_channel(const uint8_t* src, uint8_t* dst, int64_t H, int64_t W, const float* xs,
+                                  const float* ys, float* P) {
   const int64_t S = W + 4;
-  if constexpr (I != Interp::Nearest) pad_channel(src, H, W, P);
+  uint8_t* M = reinterpret_cast<uint8_t*>(P + (H + 4) * S);
+  if constexpr (I != Interp::Nearest) pad_channel(src, H, W, P, M);
   const float fw = static_cast<float>(W), fh = static_cast<float>(H);
   for (int64_t i = 0; i < H * W; ++i)
-    dst[i] = (xs[i] >= 0.f && xs[i] < fw && ys[i] >= 0.f && ys[i] < fh) ? sample_at<I>(P, S, src, W, xs[i], ys[i]) : 0;
+    dst[i] = (xs[i] >= 0.f && xs[i] < fw && ys[i] >= 0.f && ys[i] < fh) ? sample_at<I>(P, M, S, src, W, xs[i], ys[i]) : 0;
 }
 
 }  // namespace
 
-void warp_image(const uint8_t* src, uint8_t* dst, int64_t C, int64_t H, int64_t W, const Affine& inv, Interp interp,
+INVKIT_KERNEL void warp_image(const uint8_t* src, uint8_t* dst, int64_t C, int64_t H, int64_t W, const Affine& inv, Interp interp,
                 float* scratch) {
   const int64_t plane = H * W;
   if (inv.identity()) {
@@ -212,7 +227,7 @@ void warp_image(const uint8_t* src, uint8_t* dst, int64_t C, int64_t H, int64_t 
   }
 }
 
-void sample_image(const uint8_t* src, uint8_t* dst, int64_t C, int64_t H, int64_t W, const float* xs, const float* ys,
+INVKIT_KERNEL void sample_image(const uint8_t* src, uint8_t* dst, int64_t C, int64_t H, int64_t W, const float* xs, const float* ys,
                   Interp interp, float* scratch) {
   const int64_t plane = H * W;
   for (int64_t c = 0; c < C; ++c) {

@@ -37,9 +37,12 @@ Affine draw_geometric(const std::string& name, const std::vector<double>& args, 
                       int64_t width, float* params);
 
 // Resamples one image (uint8 [C, H, W], contiguous) through `inv`, the map
-// from output to input positions. `scratch` holds (H+4)*(W+4) floats.
+// from output to input positions. `scratch` holds warp_scratch(H, W) floats.
 void warp_image(const uint8_t* src, uint8_t* dst, int64_t channels, int64_t height, int64_t width, const Affine& inv,
                 Interp interp, float* scratch);
+
+// Floats of scratch space warp_image and sample_image need.
+inline int64_t warp_scratch(int64_t height, int64_t width) { return (height + 4) * (width + 4) * 2; }
 
 // Resamples one image at arbitrary source points (xs, ys: H*W each, in
 // PIL's pixel coordinates, so an unmoved pixel centre is (x+0.5, y+0.5)).

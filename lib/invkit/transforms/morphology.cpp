@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "invkit/transforms/simd.h"
+
 namespace invkit::transforms {
 
 int64_t draw_kernel_size(const std::vector<double>& args, Draws& r, float* params) {
@@ -13,43 +15,32 @@ int64_t draw_kernel_size(const std::vector<double>& args, Draws& r, float* param
 
 namespace {
 
-// out[x] = op over o in [0, k) of in[x + o], for x in [0, n).
+// On a padded copy A (stride Wp = W + k - 1, H + k - 1 rows, the border
+// holding a value that never wins): a horizontal pass B[i] = op(A[i..i+k-1])
+// and a vertical pass C[i] = op(B[i], B[i+Wp], ...), each one long flat loop
+// that vectorizes; the columns past W of each row are never read back.
 template <bool Max>
-inline void window(const uint8_t* in, uint8_t* out, int64_t n, int64_t k) {
-  std::memcpy(out, in, static_cast<size_t>(n));
-  for (int64_t o = 1; o < k; ++o) {
-    const uint8_t* s = in + o;
-    for (int64_t x = 0; x < n; ++x) out[x] = Max ? std::max(out[x], s[x]) : std::min(out[x], s[x]);
-  }
-}
-
-template <bool Max>
-void morph_channel(uint8_t* p, int64_t H, int64_t W, int64_t k, uint8_t* scratch) {
-  const int64_t a = k / 2;
-  const uint8_t pad = Max ? 0 : 255;  // neutral: the border never wins
-  uint8_t* tmp = scratch;             // H rows of W, after the horizontal pass
-  uint8_t* line = scratch + H * W;    // one padded row: W + k - 1
-  // Horizontal pass.
-  std::memset(line, pad, static_cast<size_t>(W + k));
-  for (int64_t y = 0; y < H; ++y) {
-    std::memcpy(line + a, p + y * W, static_cast<size_t>(W));
-    window<Max>(line, tmp + y * W, W, k);
-  }
-  // Vertical pass: the rows y - a .. y + k - 1 - a that exist.
-  for (int64_t y = 0; y < H; ++y) {
-    uint8_t* out = p + y * W;
-    int64_t lo = std::max<int64_t>(0, y - a), hi = std::min<int64_t>(H - 1, y + k - 1 - a);
-    std::memcpy(out, tmp + lo * W, static_cast<size_t>(W));
-    for (int64_t j = lo + 1; j <= hi; ++j) {
-      const uint8_t* s = tmp + j * W;
-      for (int64_t x = 0; x < W; ++x) out[x] = Max ? std::max(out[x], s[x]) : std::min(out[x], s[x]);
-    }
-  }
+INVKIT_INLINE void morph_channel(uint8_t* p, int64_t H, int64_t W, int64_t k, uint8_t* scratch) {
+  const int64_t a = k / 2, Wp = W + k - 1, Hp = H + k - 1, n = Hp * Wp;
+  uint8_t* A = scratch;
+  uint8_t* B = A + n + k;
+  std::memset(A, Max ? 0 : 255, static_cast<size_t>(n + k));
+  for (int64_t y = 0; y < H; ++y) std::memcpy(A + (y + a) * Wp + a, p + y * W, static_cast<size_t>(W));
+  std::memcpy(B, A, static_cast<size_t>(n));
+  for (int64_t o = 1; o < k; ++o)
+    for (int64_t i = 0; i < n; ++i) B[i] = Max ? std::max(B[i], A[i + o]) : std::min(B[i], A[i + o]);
+  const int64_t m = H * Wp;
+  std::memcpy(A, B, static_cast<size_t>(m));
+  for (int64_t j = 1; j < k; ++j)
+    for (int64_t i = 0; i < m; ++i) A[i] = Max ? std::max(A[i], B[i + j * Wp]) : std::min(A[i], B[i + j * Wp]);
+  for (int64_t y = 0; y < H; ++y) std::memcpy(p + y * W, A + y * Wp, static_cast<size_t>(W));
 }
 
 }  // namespace
 
-void morph_image(bool dilate, int64_t k, uint8_t* image, int64_t C, int64_t H, int64_t W, uint8_t* scratch) {
+int64_t morph_scratch(int64_t height, int64_t width, int64_t k) { return 2 * (height + k) * (width + k) + 2 * k; }
+
+INVKIT_KERNEL void morph_image(bool dilate, int64_t k, uint8_t* image, int64_t C, int64_t H, int64_t W, uint8_t* scratch) {
   if (k <= 1) return;
   for (int64_t c = 0; c < C; ++c) {
     if (dilate)

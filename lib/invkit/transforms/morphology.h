@@ -15,7 +15,10 @@ namespace invkit::transforms {
 // k uniform in {kmin..kmax}; written to `params` when not null.
 int64_t draw_kernel_size(const std::vector<double>& args, Draws& draws, float* params);
 
-// One image uint8 [C, H, W] in place; `scratch` holds H*W + H + W + 2k bytes.
+// Bytes of scratch space morph_image needs.
+int64_t morph_scratch(int64_t height, int64_t width, int64_t k);
+
+// One image uint8 [C, H, W] in place; `scratch` holds morph_scratch(H, W, k) bytes.
 void morph_image(bool dilate, int64_t k, uint8_t* image, int64_t channels, int64_t height, int64_t width,
                  uint8_t* scratch);
 
