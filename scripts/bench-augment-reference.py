@@ -3,7 +3,7 @@
 timed on Fashion-MNIST: PIL bicubic rotation by U(-180,180), numpy background
 U[0,100) on zero pixels, OpenCV dilate (p 0.6, k 2-4) or erode (k 1-2).
 Prints one JSON line per transform: median images/s of 3 runs after a warm-up.
-Usage: bench-augment-reference.py TRAIN-IMAGES-IDX.gz [N] [RUNS]"""
+Usage: bench-augment-reference.py TRAIN-IMAGES-IDX.gz [N] [RUNS] [TRANSFORM...]"""
 import gzip
 import json
 import statistics
@@ -55,9 +55,12 @@ def main():
     path = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 60000
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    only = sys.argv[4:]
     cv2.setNumThreads(1)  # one image at a time, as the paper's loops
     images = read_idx_images(path, n)
     for name, fn in (("rotate", rotate), ("background", background), ("dilate-erode", dilate_erode)):
+        if only and name not in only:
+            continue
         rng = np.random.default_rng(0)
         fn(images[:1000], rng)  # warm-up
         rates = []

@@ -319,6 +319,20 @@ TEST(Transform, TensorPathsMatchTheCPUKernels) {
   }
 }
 
+TEST(Transform, VectorizedKernelMatchesThePortableOne) {
+  auto x = random_images(64, 1, 28, 28, 3);
+  x.masked_fill_(x < 120, 0);  // sparse, like Fashion-MNIST, so zero-skipping is exercised
+  const char* spec = "rotate+scale(0.7,1.4)+translate(0.2,0.2)";
+  bool simd = it::use_simd_kernels(true);
+  auto fast = run(spec, x, 4);
+  it::use_simd_kernels(false);
+  auto portable = run(spec, x, 4);
+  it::use_simd_kernels(true);
+  if (!simd) GTEST_SKIP() << "no AVX2 on this CPU";
+  EXPECT_LE(max_abs_diff(fast, portable), 1);
+  EXPECT_LT((fast != portable).sum().item<int64_t>(), x.numel() / 100);
+}
+
 TEST(Transform, RejectsBadInput) {
   auto t = it::parse_transform("rotate");
   EXPECT_THROW(t->apply(torch::zeros({2, 4, 4}, torch::kByte), 0, keys_for(2)), invkit::Error);

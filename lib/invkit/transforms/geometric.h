@@ -49,6 +49,10 @@ inline int64_t warp_scratch(int64_t height, int64_t width) { return (height + 4)
 void sample_image(const uint8_t* src, uint8_t* dst, int64_t channels, int64_t height, int64_t width, const float* xs,
                   const float* ys, Interp interp, float* scratch);
 
+// Whether hand-vectorized kernels (AVX2) may run where the CPU has them;
+// returns whether they will. For tests that compare them with the portable ones.
+bool use_simd_kernels(bool allow);
+
 // The same resampling with tensor ops, on the images' device: images uint8
 // [N, C, H, W], inv float64 [N, 6] (a, b, c, d, e, f of each output->input map).
 torch::Tensor warp_tensor(const torch::Tensor& images, const torch::Tensor& inv, Interp interp);
