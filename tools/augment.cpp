@@ -3,6 +3,7 @@
 // batches and shards agree.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <limits>
 
@@ -112,7 +113,7 @@ int main(int argc, char** argv) {
     const int64_t first = opt.keep_original ? 1 : 0;
     invkit::cli::Progress progress("augment", n * K, "img", tool.common().quiet);
     invkit::cli::JsonLog log(tool.common().log);
-    double seconds = 0;  // in the transform alone (no I/O)
+    double seconds = 0, cpu_seconds = 0;  // in the transform alone (no I/O): wall clock, CPU time of all threads
     for (int64_t b = 0; b < n; b += opt.batch) {
       const int64_t e = std::min(n, b + opt.batch), m = e - b;
       auto src = in.images.slice(0, lo + b, lo + e);
@@ -122,14 +123,16 @@ int main(int argc, char** argv) {
       torch::Tensor p;
       auto x = src.to(device);
       auto t0 = std::chrono::steady_clock::now();
+      std::clock_t c0 = std::clock();
       auto y = transform->apply(x, seed, keys.view(-1), opt.record_params ? &p : nullptr).to(torch::kCPU);
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      cpu_seconds += static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
       images5.slice(0, b, e).slice(1, first, per).copy_(y.view({m, K, C, H, W}));
       if (opt.record_params) params3.slice(0, b, e).slice(1, first, per).copy_(p.view({m, K, P}));
       progress.update(e * K);
     }
     progress.finish();
-    log.write({{"event", "done"}, {"images", n * K}, {"transform_seconds", seconds},
+    log.write({{"event", "done"}, {"images", n * K}, {"transform_seconds", seconds}, {"transform_cpu_seconds", cpu_seconds},
                {"images_per_second", seconds > 0 ? static_cast<double>(n * K) / seconds : 0.0},
                {"threads", torch::get_num_threads()}, {"device", device.str()}});
 

@@ -42,7 +42,9 @@ void warp_image(const uint8_t* src, uint8_t* dst, int64_t channels, int64_t heig
                 Interp interp, float* scratch);
 
 // Floats of scratch space warp_image and sample_image need.
-inline int64_t warp_scratch(int64_t height, int64_t width) { return (height + 4) * (width + 4) * 2; }
+inline int64_t warp_scratch(int64_t height, int64_t width) {
+  return (height + 4) * (width + 4) * 2 + 4 * (height * width + 8);
+}
 
 // Resamples one image at arbitrary source points (xs, ys: H*W each, in
 // PIL's pixel coordinates, so an unmoved pixel centre is (x+0.5, y+0.5)).
