@@ -3,6 +3,11 @@
 // row draws, and every draw comes from (seed, key, stream of its node).
 #include <ATen/Parallel.h>
 
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -21,7 +26,7 @@ namespace invkit::transforms {
 
 namespace {
 
-constexpr int64_t kGrain = 64;  // images per parallel task: 28x28 images are tiny
+constexpr int64_t kChunk = 128;  // images a thread takes at a time: 28x28 images are tiny
 
 struct Ctx {
   uint64_t seed;
@@ -67,23 +72,45 @@ class Stage {
   virtual void run_batch(Rows& b, const Ctx& ctx) const = 0;
 };
 
-// Runs `stage` image by image over the rows of a CPU batch, in parallel.
+// Runs `stage` image by image over the rows of a CPU batch on torch's
+// thread count. Threads take chunks of rows from a shared counter, so a
+// thread that the OS pauses (a busy machine) leaves its share to the others
+// instead of making them wait.
 void run_cpu(const Stage& stage, Rows& b, const Ctx& ctx) {
   const int64_t n = b.images.size(0), C = b.images.size(1), H = b.images.size(2), W = b.images.size(3);
   const int64_t per = C * H * W;
   torch::Tensor out = b.owned ? b.images : torch::empty_like(b.images);
   const uint8_t* src = b.images.data_ptr<uint8_t>();
   uint8_t* dst = out.data_ptr<uint8_t>();
-  at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
-    std::vector<uint8_t> buffers(static_cast<size_t>(2 * per));
-    std::vector<float> scratch;
-    for (int64_t i = begin; i < end; ++i) {
-      Img im{buffers.data(), buffers.data() + per, C, H, W, b.keys[i], b.rows[i], &scratch};
-      std::memcpy(im.cur, src + i * per, static_cast<size_t>(per));
-      stage.run_image(im, ctx);
-      std::memcpy(dst + i * per, im.cur, static_cast<size_t>(per));
+  std::atomic<int64_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_lock;
+  auto worker = [&] {
+    try {
+      std::vector<uint8_t> buffers(static_cast<size_t>(2 * per));
+      std::vector<float> scratch;
+      for (;;) {
+        const int64_t begin = next.fetch_add(kChunk);
+        if (begin >= n) break;
+        for (int64_t i = begin, end = std::min(n, begin + kChunk); i < end; ++i) {
+          Img im{buffers.data(), buffers.data() + per, C, H, W, b.keys[i], b.rows[i], &scratch};
+          std::memcpy(im.cur, src + i * per, static_cast<size_t>(per));
+          stage.run_image(im, ctx);
+          std::memcpy(dst + i * per, im.cur, static_cast<size_t>(per));
+        }
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_lock);
+      if (!failure) failure = std::current_exception();
+      next = n;
     }
-  });
+  };
+  const int64_t threads = std::min<int64_t>(at::get_num_threads(), (n + kChunk - 1) / kChunk);
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
   b.images = out;
   b.owned = true;
 }
