@@ -230,7 +230,7 @@ __attribute__((target("avx2,fma"))) void warp_bicubic_avx2(const uint8_t* src, u
   const __m256 umax = _mm256_set1_ps(static_cast<float>(W) - 0.5f), vmax = _mm256_set1_ps(static_cast<float>(H) - 0.5f);
   const __m256 stride = _mm256_set1_ps(static_cast<float>(S)), top = _mm256_set1_ps(255.f);
   const __m256 a = _mm256_set1_ps(static_cast<float>(m.a)), d = _mm256_set1_ps(static_cast<float>(m.d));
-  const __m256i low_byte = _mm256_set1_epi32(0xff);
+  alignas(32) int32_t taps[8];
   int64_t count = 0;
   for (int64_t y = 0; y < H; ++y) {
     double oy = y + 0.5 - H / 2.0, ox = 0.5 - W / 2.0;
@@ -248,9 +248,11 @@ __attribute__((target("avx2,fma"))) void warp_bicubic_avx2(const uint8_t* src, u
       const __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_sub_ps(ys, half), minus_one), vmax);
       const __m256 fx = _mm256_floor_ps(u), fy = _mm256_floor_ps(v);
       const __m256i at = _mm256_cvttps_epi32(_mm256_fmadd_ps(_mm256_add_ps(fy, one), stride, _mm256_add_ps(fx, one)));
-      const __m256i any = _mm256_and_si256(_mm256_i32gather_epi32(reinterpret_cast<const int*>(M), at, 1), low_byte);
-      keep = _mm256_and_ps(keep, _mm256_castsi256_ps(_mm256_cmpgt_epi32(any, _mm256_setzero_si256())));
-      const int mask = _mm256_movemask_ps(keep);
+      // Scalar loads of the zero map: cheaper here than a gather's latency.
+      _mm256_store_si256(reinterpret_cast<__m256i*>(taps), at);
+      int nonzero = 0;
+      for (int l = 0; l < 8; ++l) nonzero |= (M[taps[l]] != 0) << l;
+      const int mask = _mm256_movemask_ps(keep) & nonzero;
       if (mask == 0) continue;
       const __m256i perm = _mm256_load_si256(reinterpret_cast<const __m256i*>(compress_table.lanes[mask]));
       const __m256i pixel = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(y * W + x)), lane_i);
