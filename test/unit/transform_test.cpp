@@ -333,6 +333,22 @@ TEST(Transform, VectorizedKernelMatchesThePortableOne) {
   EXPECT_LT((fast != portable).sum().item<int64_t>(), x.numel() / 100);
 }
 
+TEST(Transform, CudaAgreesWithTheCPU) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto x = random_images(64, 1, 28, 28, 5);
+  x.masked_fill_(x < 100, 0);
+  for (const char* spec : {"rotate", "background", "dilate-erode", "rotate(90,90,interp=nearest)+hflip(1)",
+                           "scale(0.8,1.2)+noise(3)+invert(0.5)"}) {
+    auto t = it::parse_transform(spec);
+    torch::Tensor pc, pg;
+    auto cpu = t->apply(x, 3, keys_for(64), &pc);
+    auto gpu = t->apply(x.to(torch::kCUDA), 3, keys_for(64), &pg);
+    ASSERT_TRUE(gpu.is_cuda()) << spec;
+    EXPECT_LE(max_abs_diff(gpu.cpu(), cpu), 1) << spec;
+    EXPECT_TRUE(torch::allclose(pc, pg, 0, 0, /*equal_nan=*/true)) << spec;
+  }
+}
+
 TEST(Transform, RejectsBadInput) {
   auto t = it::parse_transform("rotate");
   EXPECT_THROW(t->apply(torch::zeros({2, 4, 4}, torch::kByte), 0, keys_for(2)), invkit::Error);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "invkit/transforms/simd.h"
 
@@ -53,11 +54,10 @@ INVKIT_KERNEL void morph_image(bool dilate, int64_t k, uint8_t* image, int64_t C
 torch::Tensor morph_tensor(bool dilate, const torch::Tensor& images, const torch::Tensor& ks) {
   namespace F = torch::nn::functional;
   auto out = images.clone();
-  auto kcpu = ks.to(torch::kCPU).to(torch::kLong);
-  auto [uniq, inv_unused] = torch::_unique(kcpu);
-  (void)inv_unused;
-  for (int64_t i = 0; i < uniq.size(0); ++i) {
-    int64_t k = uniq[i].item<int64_t>();
+  auto kcpu = ks.to(torch::kCPU).to(torch::kLong).contiguous();
+  const int64_t* kp = kcpu.data_ptr<int64_t>();
+  std::set<int64_t> sizes(kp, kp + kcpu.numel());
+  for (int64_t k : sizes) {
     if (k <= 1) continue;
     auto rows = (kcpu == k).nonzero().view(-1).to(images.device());
     // Pad with a value that never wins, then a stride-1 k x k max pool;
