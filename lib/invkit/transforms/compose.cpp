@@ -4,17 +4,16 @@
 #include <ATen/Parallel.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <thread>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
-#include <exception>
-#include <mutex>
-#include <thread>
-
-#include <cmath>
-#include <cstring>
-#include <limits>
-#include <map>
 
 #include "invkit/error.h"
 #include "invkit/transforms/elastic.h"
