@@ -1,0 +1,115 @@
+# augment on a tiny synthetic set: sample counts, labels/index, params,
+# preview, determinism, shards, and the errors.
+source "$LIB"
+python3 "$(dirname "$LIB")/make_augment_input.py" in.st 10 12 12
+
+# --samples 3 --keep-original: 4 rows per input row, original first.
+augment --transform rotate --samples 3 --keep-original --seed 1 --record-params --preview p.png in.st -o out.st
+[ "$(json out.st 'd["manifest"]["size"]')" = 40 ] || fail "size"
+[ "$(json out.st 'd["manifest"]["params_columns"]')" = "['rotate.angle']" ] || fail "params_columns"
+[ "$(json out.st 'd["manifest"]["augment"]["transform"]')" = "rotate(-180,180)" ] || fail "canonical spec"
+[ "$(json out.st 'd["manifest"]["augment"]["seed"]')" = 1 ] || fail "seed"
+[ "$(json out.st 'd["manifest"]["history"][-1]["transform"]')" = "rotate(-180,180)" ] || fail "history"
+[ "$(json out.st '[t["shape"] for t in d["tensors"] if t["name"]=="params"][0]')" = "[40, 1]" ] || fail "params shape"
+# class_counts of 10 rows labelled i % 3, times 4.
+[ "$(json out.st 'd["manifest"]["class_counts"]')" = "[16, 12, 12]" ] || fail "labels follow"
+[ -s p.png ] || fail "no preview"
+[ "$(head -c 8 p.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] || fail "preview is not a PNG"
+
+# Tensor values (index, labels, originals, params) with a stdlib reader.
+cat >check.py <<'PY'
+import json, struct, sys
+def load(path):
+    b = open(path, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    h = json.loads(b[8:8 + n])
+    data = b[8 + n:]
+    out = {}
+    for k, v in h.items():
+        if k == "__metadata__": continue
+        raw = data[v["data_offsets"][0]:v["data_offsets"][1]]
+        fmt = {"U8": "B", "I64": "q", "F32": "f"}[v["dtype"]]
+        out[k] = (v["shape"], struct.unpack("<%d%s" % (len(raw) // struct.calcsize(fmt), fmt), raw))
+    return out
+src, out = load(sys.argv[1]), load(sys.argv[2])
+per, keep = int(sys.argv[3]), sys.argv[4] == "keep"
+n = src["labels"][0][0]
+size = 1
+for s in src["images"][0][1:]: size *= s
+assert out["index"][1] == tuple(i for i in range(n) for _ in range(per)), "index"
+assert out["labels"][1] == tuple(src["labels"][1][i] for i in range(n) for _ in range(per)), "labels"
+if keep:
+    for i in range(n):
+        assert out["images"][1][i * per * size:(i * per + 1) * size] == src["images"][1][i * size:(i + 1) * size], "original %d" % i
+        p = out["params"][1][i * per]
+        assert p != p, "original's params are NaN"
+for r, a in enumerate(out["params"][1]):
+    if keep and r % per == 0: continue
+    assert -180 <= a <= 180, a
+print("ok")
+PY
+[ "$(python3 check.py in.st out.st 4 keep)" = ok ] || fail "values"
+
+# Same seed, same bytes (cmp of two runs); another seed differs; batches and
+# threads change nothing but the recorded arguments.
+augment --transform rotate --samples 3 --seed 1 in.st -o a.st && mv a.st first.st
+augment --transform rotate --samples 3 --seed 1 in.st -o a.st
+cmp first.st a.st || fail "same seed, different bytes"
+augment --transform rotate --samples 3 --seed 2 in.st -o c.st
+python3 - <<'PY' || fail "seeds or batches"
+import struct
+def body(p):
+    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; return b[8 + n:]
+assert body("a.st") != body("c.st"), "different seeds, same tensors"
+PY
+augment --transform rotate --samples 3 --keep-original --seed 1 --record-params --batch 3 --threads 1 in.st -o batch3.st
+python3 - <<'PY' || fail "batch/threads changed the tensors"
+import struct
+def body(p):
+    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; return b[8 + n:]
+assert body("out.st") == body("batch3.st")
+PY
+
+# Pipes: - in and out.
+augment --transform dilate-erode --seed 3 - -o - <in.st >piped.st
+augment --transform dilate-erode --seed 3 in.st -o direct.st
+[ "$(json piped.st 'd["manifest"]["size"]')" = 10 ] || fail "pipe size"
+[ "$(json piped.st 'd["manifest"]["augment"]["transform"]')" = "0.6:dilate(2,4)|0.4:erode(1,2)" ] || fail "preset"
+
+# Shards: the parts of one run, with the same keys.
+augment --transform background --samples 2 --seed 5 in.st -o whole.st
+for i in 1 2 3; do augment --transform background --samples 2 --seed 5 --shard $i/3 in.st -o s$i.st; done
+[ "$(json s1.st 'd["manifest"]["size"]')" = 6 ] || fail "shard 1 size"
+[ "$(json s3.st 'd["manifest"]["size"]')" = 8 ] || fail "shard 3 size"
+python3 - <<'PY' || fail "shards do not concatenate to the whole run"
+import json, struct
+def tensors(p):
+    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n]); d = b[8 + n:]
+    return {k: d[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in h.items() if k != "__metadata__"}
+w = tensors("whole.st")
+parts = [tensors("s%d.st" % i) for i in (1, 2, 3)]
+for k in ("images", "labels", "index"):
+    assert b"".join(p[k] for p in parts) == w[k], k
+PY
+
+# Other transforms run; without --record-params there is no params tensor.
+augment --transform 'rotate(-30,30)+scale(0.9,1.1)+(0.5:hflip(1)|0.5:identity)+brightness(0.8,1.2)' -k 2 in.st -o misc.st
+[ "$(json misc.st '[t["name"] for t in d["tensors"] if t["name"]=="params"]')" = "[]" ] || fail "params without --record-params"
+[ "$(json misc.st '"params_columns" in d["manifest"]')" = False ] || fail "params_columns without --record-params"
+
+# Errors: usage (2) with the offending part; bad input (1); no output left behind.
+expect_fail 2 "column 1: unknown operation \"rotat\"" augment --transform 'rotat(1,2)' in.st -o x.st
+expect_fail 2 "rotate: lo 10 > hi -10" augment --transform 'rotate(10,-10)' in.st -o x.st
+expect_fail 2 "weight 0 must be > 0" augment --transform '0:dilate(2,4)|1:identity' in.st -o x.st
+expect_fail 2 "k must be >= 1" augment --transform 'erode(0,2)' in.st -o x.st
+expect_fail 2 "rotate takes 2 arguments" augment --transform 'rotate(1)' in.st -o x.st
+expect_fail 2 "not implemented yet: needs train-generator" augment --generator gen.st in.st -o x.st
+expect_fail 2 "give --transform" augment in.st -o x.st
+expect_fail 2 "--shard 4/3: need 1 <= i <= n" augment --transform rotate --shard 4/3 in.st -o x.st
+expect_fail 2 "--shard 1-3: expected i/n" augment --transform rotate --shard 1-3 in.st -o x.st
+expect_fail 2 "samples" augment --transform rotate --samples 0 in.st -o x.st
+expect_fail 1 "missing.st" augment --transform rotate missing.st -o x.st
+printf 'not a safetensors file' >bad.st
+expect_fail 1 "bad.st" augment --transform rotate bad.st -o x.st
+[ ! -e x.st ] && [ ! -e x.st.tmp ] || fail "partial output left behind"
+echo "augment: ok"
