@@ -7,10 +7,9 @@ LSGAN on the detached fake) then a generator update (encode, decode the
 reconstruction and the translation, encode the translation again, L1 terms
 and LSGAN), each optimizer its own zero_grad/step.
 
-usage: bench_generator_reference.py C H W  -> one JSON line per figure
+usage: bench_generator_reference.py C H W train1|train32|sample  -> one JSON line
 """
 import json
-import statistics
 import sys
 import time
 
@@ -143,11 +142,11 @@ def init(m, kind):
 
 def main():
     c, h, w = map(int, sys.argv[1:4])
+    what = sys.argv[4]
     torch.manual_seed(0)
     gen, dis = Gen(c), Dis(c)
     init(gen, "kaiming")
     init(dis, "gaussian")
-    print(json.dumps({"side": "pytorch", "gen_parameters": sum(p.numel() for p in gen.parameters())}), flush=True)
     opt = dict(lr=1e-4, betas=(0.5, 0.999), weight_decay=1e-4)
     gopt, dopt = torch.optim.Adam(gen.parameters(), **opt), torch.optim.Adam(dis.parameters(), **opt)
 
@@ -169,30 +168,28 @@ def main():
         loss.backward()
         gopt.step()
 
-    for batch, iters in ((1, 8), (32, 2)):
+    if what in ("train1", "train32"):
+        batch = 1 if what == "train1" else 32
+        iters = 3 if batch == 1 else 1
         x = torch.rand(batch, c, h, w) * 2 - 1
         iteration(x)  # warm-up
-        rates = []
-        for _ in range(3):
-            t = time.perf_counter()
-            for _ in range(iters):
-                iteration(x)
-            rates.append(iters / (time.perf_counter() - t))
-        print(json.dumps({"side": "pytorch", "what": "train", "batch": batch, "per_s": statistics.median(rates)}),
-              flush=True)
-
-    x = torch.rand(128, c, h, w) * 2 - 1
-    with torch.no_grad():
-        def sample():
-            content, _ = gen.encode(x)
-            return gen.decode(content, torch.randn(128, 8, 1, 1))
-        sample()
-        rates = []
-        for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(iters):
+            iteration(x)
+        rate = iters / (time.perf_counter() - t)
+    else:
+        batch = 128
+        x = torch.rand(batch, c, h, w) * 2 - 1
+        with torch.no_grad():
+            def sample():  # MUNIT's encode (content and style), a random style, decode
+                content, _ = gen.encode(x)
+                return gen.decode(content, torch.randn(batch, 8, 1, 1))
+            sample()
             t = time.perf_counter()
             sample()
-            rates.append(128 / (time.perf_counter() - t))
-    print(json.dumps({"side": "pytorch", "what": "sample", "batch": 128, "per_s": statistics.median(rates)}), flush=True)
+            rate = batch / (time.perf_counter() - t)
+    print(json.dumps({"side": "pytorch", "what": what, "batch": batch, "per_s": rate,
+                      "threads": torch.get_num_threads()}), flush=True)
 
 
 if __name__ == "__main__":

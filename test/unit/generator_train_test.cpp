@@ -287,57 +287,50 @@ TEST(GeneratorSampling, GridHasARowPerInput) {
 
 // Not a test: the C++ side of scripts/bench-generator, run with
 // --gtest_also_run_disabled_tests. INVKIT_BENCH_SHAPE=C,H,W (default 1,28,28),
-// INVKIT_BENCH_THREADS (default all cores). Prints one JSON line per figure.
+// INVKIT_BENCH_WHAT=train1|train32|sample (one figure: a warm-up, then timed
+// work), INVKIT_BENCH_THREADS (default all cores). Prints one JSON line.
 TEST(GeneratorBench, DISABLED_Speed) {
   int64_t c = 1, h = 28, w = 28;
   if (const char* s = std::getenv("INVKIT_BENCH_SHAPE")) std::sscanf(s, "%ld,%ld,%ld", &c, &h, &w);
+  const std::string what = std::getenv("INVKIT_BENCH_WHAT") ? std::getenv("INVKIT_BENCH_WHAT") : "train1";
   const char* threads = std::getenv("INVKIT_BENCH_THREADS");
   invkit::cli::set_threads(threads ? std::atoi(threads) : 0);
   MunitOptions o;
   o.channels = c;
   o.height = h;
   o.width = w;
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
   auto clock = [] { return std::chrono::steady_clock::now(); };
   auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   Dataset data;
   data.images = torch::randint(0, 256, {256, c, h, w}, torch::kInt64).to(torch::kUInt8);
   data.labels = torch::zeros({256}, torch::kInt64);
   data.class_names = {"0"};
-  std::printf("{\"side\": \"invkit\", \"gen_parameters\": %ld, \"threads\": %d}\n",
-              static_cast<long>(invkit::models::count_parameters(*invkit::models::AdaINGen(o))), torch::get_num_threads());
-  for (auto [batch, iters] : {std::pair<int64_t, int64_t>{1, 8}, {32, 2}}) {
+  double rate = 0;
+  int64_t batch = 128;
+  if (what == "train1" || what == "train32") {
+    batch = what == "train1" ? 1 : 32;
+    const int64_t iters = batch == 1 ? 3 : 1;
     GeneratorTrainOptions t;
     t.batch = batch;
     t.iters = 1000000;
     GeneratorTrainer trainer(o, t, torch::kCPU);
     GeneratorBatches batches(data, t, torch::kCPU);
     trainer.step(batches.batch(0));  // warm-up
-    std::vector<double> rates;
-    for (int r = 0; r < 3; ++r) {
-      auto start = clock();
-      for (int64_t i = 0; i < iters; ++i) trainer.step(batches.batch(trainer.iteration()));
-      rates.push_back(iters / secs(start, clock()));
-    }
-    std::printf("{\"side\": \"invkit\", \"what\": \"train\", \"batch\": %ld, \"per_s\": %.4f}\n",
-                static_cast<long>(batch), median(rates));
-    std::fflush(stdout);
-  }
-  GeneratorTrainer trainer(o, GeneratorTrainOptions{}, torch::kCPU);
-  const std::string path = temp_path("bench.st");
-  trainer.save(path);
-  auto g = invkit::models::load_generator(path, torch::kCPU);
-  std::remove(path.c_str());
-  auto x = data.images.narrow(0, 0, 128);
-  invkit::models::generate(g, x, 0);  // warm-up
-  std::vector<double> rates;
-  for (int r = 0; r < 3; ++r) {
     auto start = clock();
-    invkit::models::generate(g, x, r + 1);
-    rates.push_back(128 / secs(start, clock()));
+    for (int64_t i = 0; i < iters; ++i) trainer.step(batches.batch(trainer.iteration()));
+    rate = iters / secs(start, clock());
+  } else {
+    GeneratorTrainer trainer(o, GeneratorTrainOptions{}, torch::kCPU);
+    const std::string path = temp_path("bench.st");
+    trainer.save(path);
+    auto g = invkit::models::load_generator(path, torch::kCPU);
+    std::remove(path.c_str());
+    auto x = data.images.narrow(0, 0, 128);
+    invkit::models::generate(g, x, 0);  // warm-up
+    auto start = clock();
+    invkit::models::generate(g, x, 1);
+    rate = 128 / secs(start, clock());
   }
-  std::printf("{\"side\": \"invkit\", \"what\": \"sample\", \"batch\": 128, \"per_s\": %.4f}\n", median(rates));
+  std::printf("{\"side\": \"invkit\", \"what\": \"%s\", \"batch\": %ld, \"per_s\": %.4f, \"threads\": %d}\n",
+              what.c_str(), static_cast<long>(batch), rate, torch::get_num_threads());
 }
