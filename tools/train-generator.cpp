@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
       model.width = data.width();
       model.validate();
       for (const auto& line : invkit::models::describe_layers(model)) std::printf("%s\n", line.c_str());
+      std::printf("parameters: generator %lld, discriminator %lld\n",
+                  static_cast<long long>(invkit::models::count_parameters(*invkit::models::AdaINGen(model))),
+                  static_cast<long long>(invkit::models::count_parameters(*invkit::models::MsImageDis(model))));
       return;
     }
     if (opt.output.empty()) throw invkit::UsageError("-o/--output is required");
