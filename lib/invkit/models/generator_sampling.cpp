@@ -1,0 +1,86 @@
+#include "invkit/models/generator_sampling.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "invkit/error.h"
+#include "invkit/io/manifest.h"
+#include "invkit/io/safetensors.h"
+
+namespace invkit::models {
+
+namespace {
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::string shape_text(at::IntArrayRef s) {
+  std::string t = "[";
+  for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+  return t + "]";
+}
+
+}  // namespace
+
+LoadedGenerator load_generator(const std::string& path, torch::Device device) {
+  auto st = io::Safetensors::read(path);
+  auto m = io::manifest_of(st);
+  if (m.is_null() || !m.contains("format") || m["format"] != "invkit.generator/1")
+    throw Error(path + ": not a generator (expected manifest format \"invkit.generator/1\")");
+  LoadedGenerator g;
+  g.options = MunitOptions::from_json(m.value("model", nlohmann::json::object()), path);
+  g.manifest = m;
+  g.device = device;
+  g.source = path;
+  g.gen = AdaINGen(g.options);
+  torch::NoGradGuard no_grad;
+  auto load = [&](const std::string& name, torch::Tensor& dst) {
+    const std::string key = "gen." + name;
+    if (!st.find(key)) throw Error(path + ": generator tensor \"" + key + "\" is missing");
+    auto src = st.tensor(key);
+    if (src.sizes() != dst.sizes())
+      throw Error(path + ": generator tensor \"" + key + "\" is " + shape_text(src.sizes()) + ", the manifest's model needs " +
+                  shape_text(dst.sizes()));
+    dst.copy_(src);
+  };
+  for (auto& p : g.gen->named_parameters()) load(p.key(), p.value());
+  for (auto& b : g.gen->named_buffers()) load(b.key(), b.value());
+  for (auto& p : g.gen->parameters()) p.set_requires_grad(false);
+  g.gen->to(device);
+  g.gen->eval();
+  return g;
+}
+
+torch::Tensor style_codes(int64_t style_dim, uint64_t seed, const torch::Tensor& keys) {
+  auto k = keys.to(torch::kCPU, torch::kInt64).contiguous();
+  const int64_t n = k.numel();
+  auto out = torch::empty({n, style_dim});
+  const auto* kp = k.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    auto gen = at::detail::createCPUGenerator(splitmix64(seed ^ splitmix64(static_cast<uint64_t>(kp[i]))));
+    out[i].copy_(torch::randn({style_dim}, gen, torch::kFloat32));
+  }
+  return out;
+}
+
+torch::Tensor generate(const LoadedGenerator& g, const torch::Tensor& images, uint64_t seed, const torch::Tensor& keys) {
+  const auto& o = g.options;
+  if (images.dim() != 4 || images.size(1) != o.channels || images.size(2) != o.height || images.size(3) != o.width)
+    throw Error(g.source + ": the generator takes images [N, " + std::to_string(o.channels) + ", " +
+                std::to_string(o.height) + ", " + std::to_string(o.width) + "], got " + shape_text(images.sizes()));
+  const int64_t n = images.size(0);
+  torch::Tensor k = keys.defined() ? keys : torch::arange(n, torch::kInt64);
+  if (k.numel() != n) throw Error("generate: " + std::to_string(k.numel()) + " keys for " + std::to_string(n) + " images");
+  torch::NoGradGuard no_grad;
+  torch::Tensor x = images.to(g.device);
+  x = x.scalar_type() == torch::kUInt8 ? x.to(torch::kFloat32).div_(127.5).sub_(1) : x.to(torch::kFloat32);
+  auto style = style_codes(o.style_dim, seed, k).to(g.device).view({n, o.style_dim, 1, 1});
+  AdaINGen gen = g.gen;  // a handle to the same module (the holder is const here)
+  auto y = gen->decode(gen->encode_content(x), style);
+  return ((y + 1) * 127.5).round_().clamp_(0, 255).to(torch::kUInt8).to(images.device());
+}
+
+}  // namespace invkit::models

@@ -1,0 +1,354 @@
+#include "invkit/train/generator_loop.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "invkit/error.h"
+#include "invkit/io/image.h"
+#include "invkit/io/manifest.h"
+#include "invkit/io/safetensors.h"
+
+namespace invkit::train {
+
+namespace {
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Random streams of one iteration.
+constexpr uint64_t kStreamStyle = 1, kStreamBalanced = 2, kStreamEpoch = 3, kStreamFlip = 4;
+
+std::vector<std::pair<std::string, torch::Tensor>> named_state(const torch::nn::Module& m) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : m.named_parameters()) out.emplace_back(p.key(), p.value());
+  for (const auto& b : m.named_buffers()) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> named_params(const torch::nn::Module& m) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : m.named_parameters()) out.emplace_back(p.key(), p.value());
+  return out;
+}
+
+void set_requires_grad(torch::nn::Module& m, bool on) {
+  for (auto& p : m.parameters()) p.set_requires_grad(on);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- options, losses
+
+nlohmann::json GeneratorTrainOptions::to_json() const {
+  return {{"iters", iters},         {"batch", batch},       {"lr", lr},
+          {"beta1", beta1},         {"beta2", beta2},       {"weight_decay", weight_decay},
+          {"lr_policy", "step"},    {"step_size", step_size}, {"gamma", gamma},
+          {"gan_w", gan_w},         {"recon_x_w", recon_x_w}, {"recon_s_w", recon_s_w},
+          {"recon_c_w", recon_c_w}, {"balanced", balanced}, {"flip", flip},
+          {"seed", seed},           {"init", "kaiming (generator), gaussian 0.02 (discriminator)"}};
+}
+
+GeneratorTrainOptions GeneratorTrainOptions::from_json(const nlohmann::json& j, const std::string& source) {
+  GeneratorTrainOptions o;
+  try {
+    o.iters = j.at("iters").get<int64_t>();
+    o.batch = j.at("batch").get<int64_t>();
+    o.lr = j.at("lr").get<double>();
+    o.beta1 = j.at("beta1").get<double>();
+    o.beta2 = j.at("beta2").get<double>();
+    o.weight_decay = j.at("weight_decay").get<double>();
+    o.step_size = j.at("step_size").get<int64_t>();
+    o.gamma = j.at("gamma").get<double>();
+    o.gan_w = j.at("gan_w").get<double>();
+    o.recon_x_w = j.at("recon_x_w").get<double>();
+    o.recon_s_w = j.at("recon_s_w").get<double>();
+    o.recon_c_w = j.at("recon_c_w").get<double>();
+    o.balanced = j.at("balanced").get<bool>();
+    o.flip = j.at("flip").get<bool>();
+    o.seed = j.at("seed").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(source + ": generator manifest: training options: " + e.what());
+  }
+  return o;
+}
+
+nlohmann::json GeneratorLosses::to_json() const {
+  return {{"dis", dis}, {"gan", gan}, {"recon_x", recon_x}, {"recon_s", recon_s}, {"recon_c", recon_c}, {"total", total}};
+}
+
+std::string GeneratorLosses::status() const {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "D %.3f G %.3f x %.3f s %.3f c %.3f", dis, gan, recon_x, recon_s, recon_c);
+  return buf;
+}
+
+// ---------------------------------------------------------------- Adam
+
+Adam::Adam(std::vector<std::pair<std::string, torch::Tensor>> params, double beta1, double beta2, double weight_decay)
+    : params_(std::move(params)), beta1_(beta1), beta2_(beta2), wd_(weight_decay) {
+  for (const auto& [name, p] : params_) {
+    m_.push_back(torch::zeros_like(p));
+    v_.push_back(torch::zeros_like(p));
+  }
+}
+
+void Adam::zero_grad() {
+  for (auto& [name, p] : params_) p.mutable_grad().reset();  // set_to_none
+}
+
+void Adam::step(double lr) {
+  torch::NoGradGuard no_grad;
+  ++steps_;
+  const double bc1 = 1 - std::pow(beta1_, static_cast<double>(steps_));
+  const double bc2_sqrt = std::sqrt(1 - std::pow(beta2_, static_cast<double>(steps_)));
+  for (size_t i = 0; i < params_.size(); ++i) {
+    torch::Tensor& p = params_[i].second;
+    const torch::Tensor& grad = p.grad();
+    if (!grad.defined()) continue;
+    torch::Tensor g = wd_ != 0 ? grad.add(p, wd_) : grad;
+    m_[i].mul_(beta1_).add_(g, 1 - beta1_);
+    v_[i].mul_(beta2_).addcmul_(g, g, 1 - beta2_);
+    torch::Tensor denom = (v_[i].sqrt() / bc2_sqrt).add_(1e-8);
+    p.addcdiv_(m_[i], denom, -lr / bc1);
+  }
+}
+
+void Adam::state(const std::string& prefix, std::vector<std::pair<std::string, torch::Tensor>>& out) const {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out.emplace_back(prefix + params_[i].first + ".exp_avg", m_[i]);
+    out.emplace_back(prefix + params_[i].first + ".exp_avg_sq", v_[i]);
+  }
+}
+
+void Adam::load_state(const std::function<torch::Tensor(const std::string&)>& get, const std::string& prefix,
+                      int64_t steps) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    m_[i].copy_(get(prefix + params_[i].first + ".exp_avg"));
+    v_[i].copy_(get(prefix + params_[i].first + ".exp_avg_sq"));
+  }
+  steps_ = steps;
+}
+
+// ---------------------------------------------------------------- random draws, batches
+
+at::Generator iteration_generator(uint64_t seed, int64_t iteration, uint64_t stream) {
+  uint64_t h = splitmix64(seed ^ splitmix64(static_cast<uint64_t>(iteration) * 8 + stream));
+  return at::detail::createCPUGenerator(h);
+}
+
+torch::Tensor to_uint8(const torch::Tensor& x) {
+  return ((x + 1) * 127.5).round_().clamp_(0, 255).to(torch::kUInt8);
+}
+
+torch::Tensor to_unit(const torch::Tensor& images) { return images.to(torch::kFloat32).div_(127.5).sub_(1); }
+
+GeneratorBatches::GeneratorBatches(const Dataset& data, const GeneratorTrainOptions& options, torch::Device device)
+    : images_(data.images.to(device)), n_(data.size()), opt_(options) {
+  if (n_ == 0) throw Error("train-generator: the training set has no images");
+  if (options.balanced) {
+    for (int64_t c = 0; c < data.num_classes(); ++c) {
+      auto rows = (data.labels == c).nonzero().view({-1});
+      if (rows.numel() > 0) by_class_.push_back(rows);
+    }
+  }
+}
+
+torch::Tensor GeneratorBatches::rows(int64_t iteration) {
+  const int64_t b = opt_.batch;
+  auto out = torch::empty({b}, torch::kInt64);
+  auto* o = out.data_ptr<int64_t>();
+  if (opt_.balanced) {
+    auto gen = iteration_generator(opt_.seed, iteration, kStreamBalanced);
+    auto u = torch::rand({b, 2}, gen, torch::kFloat64);
+    auto* up = u.data_ptr<double>();
+    const auto k = static_cast<int64_t>(by_class_.size());
+    for (int64_t j = 0; j < b; ++j) {
+      const auto& rows = by_class_[std::min(k - 1, static_cast<int64_t>(up[2 * j] * k))];
+      int64_t n = rows.numel();
+      o[j] = rows.data_ptr<int64_t>()[std::min(n - 1, static_cast<int64_t>(up[2 * j + 1] * n))];
+    }
+    return out;
+  }
+  // Epochs of seeded permutations; a batch may straddle two epochs.
+  for (int64_t j = 0; j < b; ++j) {
+    int64_t k = iteration * b + j, epoch = k / n_;
+    if (epoch != perm_epoch_) {
+      auto gen = iteration_generator(opt_.seed, epoch, kStreamEpoch);
+      perm_ = torch::randperm(n_, gen, torch::kInt64);
+      perm_epoch_ = epoch;
+    }
+    o[j] = perm_.data_ptr<int64_t>()[k % n_];
+  }
+  return out;
+}
+
+torch::Tensor GeneratorBatches::batch(int64_t iteration) {
+  auto r = rows(iteration).to(images_.device());
+  torch::Tensor x = to_unit(images_.index_select(0, r));
+  if (opt_.flip) {
+    auto gen = iteration_generator(opt_.seed, iteration, kStreamFlip);
+    auto flip = (torch::rand({opt_.batch}, gen) < 0.5).to(x.device()).view({-1, 1, 1, 1});
+    x = torch::where(flip, x.flip({3}), x);
+  }
+  return x;
+}
+
+// ---------------------------------------------------------------- trainer
+
+GeneratorTrainer::GeneratorTrainer(const models::MunitOptions& model, const GeneratorTrainOptions& train,
+                                   torch::Device device)
+    : model_(model), train_(train), device_(device) {
+  model_.validate();
+  if (train_.batch < 1) throw UsageError("--batch must be at least 1");
+  if (train_.step_size < 1) throw UsageError("--step-size must be at least 1");
+  torch::manual_seed(train_.seed);  // initialisation derives from the seed alone
+  gen_ = models::AdaINGen(model_);
+  dis_ = models::MsImageDis(model_);
+  models::init_generator(gen_);
+  models::init_discriminator(dis_);
+  gen_->to(device_);
+  dis_->to(device_);
+  gen_opt_ = std::make_unique<Adam>(named_params(*gen_), train_.beta1, train_.beta2, train_.weight_decay);
+  dis_opt_ = std::make_unique<Adam>(named_params(*dis_), train_.beta1, train_.beta2, train_.weight_decay);
+}
+
+double GeneratorTrainer::current_lr() const {
+  return train_.lr * std::pow(train_.gamma, static_cast<double>(iteration_ / train_.step_size));
+}
+
+GeneratorLosses GeneratorTrainer::step(const torch::Tensor& x) {
+  gen_->train();
+  dis_->train();
+  const int64_t b = x.size(0);
+  auto gen = iteration_generator(train_.seed, iteration_, kStreamStyle);
+  auto s_rand = torch::randn({b, model_.style_dim, 1, 1}, gen, torch::kFloat32).to(device_);
+  const double lr = current_lr();
+
+  // One encoding and one decoding pass serve both updates: the reconstruction
+  // and the translation x' share a batch (AdaIN parameters are per sample),
+  // and the discriminator sees x' detached (MUNIT draws a second style code
+  // and decodes again for its discriminator step; the distribution is the same).
+  auto content = gen_->encode_content(x);
+  auto style = gen_->encode_style(x);
+  auto out = gen_->decode(torch::cat({content, content}), torch::cat({style, s_rand}));
+  auto x_recon = out.narrow(0, 0, b), x_fake = out.narrow(0, b, b);
+
+  dis_opt_->zero_grad();
+  auto loss_dis = dis_->dis_loss(x_fake.detach(), x) * train_.gan_w;
+  loss_dis.backward();
+  dis_opt_->step(lr);
+
+  gen_opt_->zero_grad();
+  auto c_recon = gen_->encode_content(x_fake);
+  auto s_recon = gen_->encode_style(x_fake);
+  auto recon_x = (x_recon - x).abs().mean();
+  auto recon_s = (s_recon - s_rand).abs().mean();
+  auto recon_c = (c_recon - content).abs().mean();
+  set_requires_grad(*dis_, false);  // the generator's loss needs no discriminator weight gradients
+  auto gan = dis_->gen_loss(x_fake);
+  auto total = train_.gan_w * gan + train_.recon_x_w * recon_x + train_.recon_s_w * recon_s + train_.recon_c_w * recon_c;
+  total.backward();
+  set_requires_grad(*dis_, true);
+  gen_opt_->step(lr);
+  ++iteration_;
+
+  auto v = torch::stack({loss_dis.detach(), gan.detach(), recon_x.detach(), recon_s.detach(), recon_c.detach(),
+                         total.detach()})
+               .to(torch::kCPU, torch::kFloat64);
+  auto* p = v.data_ptr<double>();
+  return {p[0], p[1], p[2], p[3], p[4], p[5]};
+}
+
+void GeneratorTrainer::save(const std::string& path, const nlohmann::json& extra) const {
+  io::NamedTensors tensors;
+  for (auto& [name, t] : named_state(*gen_)) tensors.emplace_back("gen." + name, t.detach());
+  for (auto& [name, t] : named_state(*dis_)) tensors.emplace_back("dis." + name, t.detach());
+  gen_opt_->state("optimizer.gen.", tensors);
+  dis_opt_->state("optimizer.dis.", tensors);
+  nlohmann::json m = extra;
+  m["format"] = kGeneratorFormat;
+  m["architecture"] = "munit";
+  m["model"] = model_.to_json();
+  m["training"] = train_.to_json();
+  m["iteration"] = iteration_;
+  m["rng"] = {{"seed", train_.seed},
+              {"iteration", iteration_},
+              {"scheme", "iteration t draws from CPU generators seeded by splitmix64(seed, t, stream)"}};
+  m["optimizer"] = {{"type", "adam"}, {"gen_steps", gen_opt_->steps()}, {"dis_steps", dis_opt_->steps()},
+                    {"lr", current_lr()}};
+  m["input"] = {{"channels", model_.channels},
+                {"height", model_.height},
+                {"width", model_.width},
+                {"normalization", "x / 127.5 - 1 (uint8 to [-1, 1])"}};
+  m["tensor_prefixes"] = {{"gen.", "AdaINGen state_dict"},
+                          {"dis.", "MsImageDis state_dict"},
+                          {"optimizer.", "Adam exp_avg / exp_avg_sq per parameter"}};
+  io::write_safetensors(path, tensors, io::metadata_with_manifest(m));
+}
+
+GeneratorTrainer GeneratorTrainer::resume(const std::string& path, torch::Device device) {
+  auto st = io::Safetensors::read(path);
+  auto m = io::manifest_of(st);
+  if (m.is_null() || m.value("format", "") != kGeneratorFormat)
+    throw Error(path + ": not a generator checkpoint (expected manifest format \"" + std::string(kGeneratorFormat) +
+                "\")");
+  auto model = models::MunitOptions::from_json(m.value("model", nlohmann::json::object()), path);
+  auto train = GeneratorTrainOptions::from_json(m.value("training", nlohmann::json::object()), path);
+  GeneratorTrainer t(model, train, device);
+  auto get = [&](const std::string& name) {
+    if (!st.find(name)) throw Error(path + ": tensor \"" + name + "\" is missing");
+    return st.tensor(name).to(device);
+  };
+  auto load = [&](torch::nn::Module& module, const std::string& prefix) {
+    torch::NoGradGuard no_grad;
+    for (auto& [name, dst] : named_state(module)) {
+      auto src = get(prefix + name);
+      if (src.sizes() != dst.sizes())
+        throw Error(path + ": tensor \"" + prefix + name + "\" has the wrong shape for the model in its manifest");
+      dst.copy_(src);
+    }
+  };
+  load(*t.gen_, "gen.");
+  load(*t.dis_, "dis.");
+  try {
+    t.iteration_ = m.at("iteration").get<int64_t>();
+    t.gen_opt_->load_state(get, "optimizer.gen.", m.at("optimizer").at("gen_steps").get<int64_t>());
+    t.dis_opt_->load_state(get, "optimizer.dis.", m.at("optimizer").at("dis_steps").get<int64_t>());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": generator manifest: " + e.what());
+  }
+  t.manifest_ = m;
+  return t;
+}
+
+// ---------------------------------------------------------------- samples, loop
+
+torch::Tensor sample_grid(models::AdaINGen& gen, const torch::Tensor& images_u8, const torch::Tensor& styles) {
+  torch::NoGradGuard no_grad;
+  auto device = gen->parameters().front().device();
+  auto x = to_unit(images_u8.to(device));
+  const int64_t r = x.size(0), k = styles.size(0);
+  auto content = gen->encode_content(x);
+  std::vector<torch::Tensor> cols{x, gen->decode(content, gen->encode_style(x))};
+  auto s = styles.to(device).reshape({k, -1});
+  for (int64_t j = 0; j < k; ++j) cols.push_back(gen->decode(content, s[j].unsqueeze(0).expand({r, s.size(1)})));
+  auto cells = torch::stack(cols, 1).reshape({r * (2 + k), x.size(1), x.size(2), x.size(3)});
+  return io::image_grid(to_uint8(cells).cpu(), 2 + k);
+}
+
+void run_generator_training(GeneratorTrainer& trainer, GeneratorBatches& batches,
+                            const std::function<bool(int64_t, const GeneratorLosses&)>& after_step) {
+  while (trainer.iteration() < trainer.train_options().iters) {
+    auto losses = trainer.step(batches.batch(trainer.iteration()));
+    if (!after_step(trainer.iteration(), losses)) return;
+  }
+}
+
+}  // namespace invkit::train

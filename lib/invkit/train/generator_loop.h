@@ -1,0 +1,142 @@
+// Training MUNIT on one domain mapped to itself (x' = dec(content(x), s),
+// s ~ N(0, I)): the losses, Adam, the lr step decay, one iteration, the batch
+// sampler and the checkpoint (format "invkit.generator/1").
+//
+// Every random draw of iteration t comes from a CPU generator seeded with
+// (seed, t), so the "RNG state" of a run is its seed and iteration count, and
+// a resumed run repeats an uninterrupted one weight for weight (same device).
+#pragma once
+#include <torch/torch.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "invkit/data/dataset.h"
+#include "invkit/models/munit.h"
+
+namespace invkit::train {
+
+constexpr const char* kGeneratorFormat = "invkit.generator/1";
+
+struct GeneratorTrainOptions {
+  int64_t iters = 10000;        // total iterations of the run
+  int64_t batch = 1;            // images per iteration
+  double lr = 1e-4;             // Adam, both networks
+  double beta1 = 0.5;
+  double beta2 = 0.999;
+  double weight_decay = 1e-4;   // L2 added to the gradient (torch.optim.Adam)
+  int64_t step_size = 100000;   // lr × gamma every step_size iterations (MUNIT and the paper's K49 config)
+  double gamma = 0.5;
+  double gan_w = 1, recon_x_w = 10, recon_s_w = 1, recon_c_w = 1;  // loss weights
+  bool balanced = false;        // class-balanced sampling of training images
+  bool flip = false;            // random horizontal flips
+  uint64_t seed = 0;            // init, batches, flips, style codes
+
+  nlohmann::json to_json() const;
+  static GeneratorTrainOptions from_json(const nlohmann::json& j, const std::string& source);
+};
+
+// The loss terms of one iteration (plain numbers, for logs).
+struct GeneratorLosses {
+  double dis = 0, gan = 0, recon_x = 0, recon_s = 0, recon_c = 0, total = 0;
+  nlohmann::json to_json() const;
+  std::string status() const;  // "D 0.50 G 0.25 x 0.301 s 0.12 c 0.20" for the progress bar
+};
+
+// Adam exactly as torch.optim.Adam (L2 weight decay on the gradient, bias
+// correction), with its state in plain tensors so checkpoints can hold it.
+class Adam {
+ public:
+  Adam(std::vector<std::pair<std::string, torch::Tensor>> params, double beta1, double beta2, double weight_decay);
+  void zero_grad();
+  void step(double lr);  // one update with this learning rate
+  int64_t steps() const { return steps_; }
+  // "NAME.exp_avg" / "NAME.exp_avg_sq" for each parameter, under `prefix`.
+  void state(const std::string& prefix, std::vector<std::pair<std::string, torch::Tensor>>& out) const;
+  void load_state(const std::function<torch::Tensor(const std::string&)>& get, const std::string& prefix,
+                  int64_t steps);
+
+ private:
+  std::vector<std::pair<std::string, torch::Tensor>> params_;
+  std::vector<torch::Tensor> m_, v_;
+  double beta1_, beta2_, wd_;
+  int64_t steps_ = 0;
+};
+
+// Draws the training batches: uint8 images kept on the device, scaled to
+// [-1, 1] per batch. Uniform sampling walks seeded epoch permutations;
+// balanced sampling picks a class uniformly, then an image of it.
+class GeneratorBatches {
+ public:
+  GeneratorBatches(const Dataset& data, const GeneratorTrainOptions& options, torch::Device device);
+  // Batch of iteration t, float [-1, 1] [batch, C, H, W] on the device.
+  torch::Tensor batch(int64_t iteration);
+  // Row indices of iteration t's batch (for tests).
+  torch::Tensor rows(int64_t iteration);
+
+ private:
+  torch::Tensor images_;  // uint8 on the device
+  std::vector<torch::Tensor> by_class_;
+  int64_t n_;
+  GeneratorTrainOptions opt_;
+  int64_t perm_epoch_ = -1;
+  torch::Tensor perm_;
+};
+
+// A CPU generator for iteration t's draws of a run seeded `seed` (`stream`
+// separates independent uses).
+at::Generator iteration_generator(uint64_t seed, int64_t iteration, uint64_t stream);
+
+// Images in [-1, 1] → uint8 (round((x + 1) · 127.5), clamped), same device.
+torch::Tensor to_uint8(const torch::Tensor& x);
+// uint8 → float in [-1, 1].
+torch::Tensor to_unit(const torch::Tensor& images);
+
+class GeneratorTrainer {
+ public:
+  // A fresh run: builds and initialises both networks from options.seed.
+  GeneratorTrainer(const models::MunitOptions& model, const GeneratorTrainOptions& train, torch::Device device);
+  // Continues the run saved in `path` (networks, optimizers, iteration).
+  static GeneratorTrainer resume(const std::string& path, torch::Device device);
+
+  // One iteration on x (float [-1, 1] on the device): a discriminator update
+  // on x' = dec(content(x), s) (detached) and x, then a generator update.
+  GeneratorLosses step(const torch::Tensor& x);
+
+  // Saves networks, optimizer state and the manifest (plus `extra` keys, e.g.
+  // data and history) atomically to `path`.
+  void save(const std::string& path, const nlohmann::json& extra = nlohmann::json::object()) const;
+
+  int64_t iteration() const { return iteration_; }
+  double current_lr() const;
+  models::AdaINGen& gen() { return gen_; }
+  models::MsImageDis& dis() { return dis_; }
+  const models::MunitOptions& model_options() const { return model_; }
+  GeneratorTrainOptions& train_options() { return train_; }
+  const nlohmann::json& saved_manifest() const { return manifest_; }  // of the resumed file
+
+ private:
+  models::MunitOptions model_;
+  GeneratorTrainOptions train_;
+  torch::Device device_;
+  models::AdaINGen gen_{nullptr};
+  models::MsImageDis dis_{nullptr};
+  std::unique_ptr<Adam> gen_opt_, dis_opt_;
+  int64_t iteration_ = 0;
+  nlohmann::json manifest_;
+};
+
+// A sample grid as in MUNIT's image display: one row per input image: the
+// input, its reconstruction, then one column per style code in `styles`
+// [K, style_dim]. Returns uint8 [C, H', W'].
+torch::Tensor sample_grid(models::AdaINGen& gen, const torch::Tensor& images_u8, const torch::Tensor& styles);
+
+// The training loop around a trainer: iterations until options.iters, with
+// hooks. `after_step(iteration_done, losses)` runs after each iteration;
+// returning false stops the loop early (e.g. on a signal).
+void run_generator_training(GeneratorTrainer& trainer, GeneratorBatches& batches,
+                            const std::function<bool(int64_t, const GeneratorLosses&)>& after_step);
+
+}  // namespace invkit::train

@@ -1,0 +1,172 @@
+// train-generator: learn T(.|x) with MUNIT, one domain mapped to itself.
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "invkit/cli/progress.h"
+#include "invkit/cli/tool.h"
+#include "invkit/data/dataset.h"
+#include "invkit/error.h"
+#include "invkit/io/image.h"
+#include "invkit/models/generator_sampling.h"
+#include "invkit/train/generator_loop.h"
+
+namespace {
+
+volatile std::sig_atomic_t g_signal = 0;
+extern "C" void on_signal(int sig) { g_signal = sig; }
+
+struct Options {
+  std::string input;        // training set
+  std::string output;       // checkpoint written every --save-every, on a signal and at the end
+  std::string resume;       // checkpoint to continue
+  int64_t save_every = 0;   // 0: only at the end (and on a signal)
+  int64_t sample_every = 0; // 0: no sample grids
+  std::string samples_dir;  // where iter_NNNNNNNN.png go
+  int64_t sample_rows = 8;  // inputs per grid
+  int64_t sample_styles = 6;  // random styles per row
+  bool layers = false;      // print layer shapes and exit
+};
+
+// Options that --resume takes from the checkpoint instead.
+const char* kFixedOnResume[] = {"--batch", "--lr", "--step-size", "--balanced", "--flip", "--gen-dim", "--style-dim",
+                                "--mlp-dim", "--downsample", "--res-blocks", "--dis-dim", "--dis-layers",
+                                "--dis-scales", "--seed"};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  invkit::models::MunitOptions model;
+  invkit::train::GeneratorTrainOptions train;
+  invkit::cli::Tool tool(
+      "train-generator",
+      "Train a MUNIT generator of the nuisance distribution T(.|x) on a data set mapped to itself: "
+      "x' = dec(content(x), s) with a random style s. Writes an invkit.generator/1 checkpoint.",
+      "  train-generator rot-lt.st -o gen.st\n"
+      "  train-generator rot-lt.st -o gen.st --iters 2000 --sample-every 500 --samples-dir samples --log gen.jsonl\n"
+      "  train-generator rot-lt.st -o gen.st --resume gen.st --iters 4000   # continue the same run");
+  auto& app = tool.app();
+  app.add_option("input", opt.input, "training set (invkit data set, - for stdin)")->required();
+  app.add_option("-o,--output", opt.output, "generator checkpoint to write (required unless --layers)");
+  app.add_option("--iters", train.iters, "total training iterations")->check(CLI::PositiveNumber);
+  app.add_option("--batch", train.batch, "images per iteration")->check(CLI::PositiveNumber);
+  app.add_option("--save-every", opt.save_every, "also save the checkpoint every N iterations (0 = only at the end)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--sample-every", opt.sample_every, "write a sample grid every N iterations (needs --samples-dir)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--samples-dir", opt.samples_dir, "folder for sample grids iter_NNNNNNNN.png");
+  app.add_option("--resume", opt.resume, "continue the run saved in GEN (its options and seed; --iters is the total)");
+  app.add_flag("--balanced", train.balanced, "class-balanced sampling of training images");
+  app.add_flag("--flip", train.flip, "random horizontal flips (wrong for characters)");
+  app.add_option("--lr", train.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--step-size", train.step_size, "halve the learning rate every N iterations")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--gen-dim", model.dim, "generator filters in the first layer")->check(CLI::PositiveNumber);
+  app.add_option("--style-dim", model.style_dim, "length of the style code")->check(CLI::PositiveNumber);
+  app.add_option("--mlp-dim", model.mlp_dim, "hidden width of the style MLP")->check(CLI::PositiveNumber);
+  app.add_option("--downsample", model.n_downsample, "content encoder downsamplings")->check(CLI::NonNegativeNumber);
+  app.add_option("--res-blocks", model.n_res, "residual blocks in content encoder and decoder")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--dis-dim", model.dis_dim, "discriminator filters in the first layer")->check(CLI::PositiveNumber);
+  app.add_option("--dis-layers", model.dis_layers, "discriminator stride-2 layers per scale")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--dis-scales", model.dis_scales, "discriminator scales")->check(CLI::PositiveNumber);
+  app.add_flag("--layers", opt.layers, "print each layer's output shape for DATA's image size and exit");
+  tool.add_device().add_threads().add_seed().add_quiet().add_log();
+
+  return tool.run(argc, argv, [&] {
+    if (opt.layers) {
+      invkit::Dataset data = invkit::Dataset::load(opt.input);
+      model.channels = data.channels();
+      model.height = data.height();
+      model.width = data.width();
+      model.validate();
+      for (const auto& line : invkit::models::describe_layers(model)) std::printf("%s\n", line.c_str());
+      std::printf("parameters: generator %lld, discriminator %lld\n",
+                  static_cast<long long>(invkit::models::count_parameters(*invkit::models::AdaINGen(model))),
+                  static_cast<long long>(invkit::models::count_parameters(*invkit::models::MsImageDis(model))));
+      return;
+    }
+    if (opt.output.empty()) throw invkit::UsageError("-o/--output is required");
+    if (opt.output == "-") throw invkit::UsageError("-o: the checkpoint is rewritten while training; give a file name");
+    if (opt.sample_every > 0 && opt.samples_dir.empty())
+      throw invkit::UsageError("--sample-every needs --samples-dir");
+    const bool resuming = !opt.resume.empty();
+    if (resuming)
+      for (const char* name : kFixedOnResume)
+        if (app.count(name) > 0)
+          throw invkit::UsageError(std::string(name) + " cannot be changed when resuming: it comes from " + opt.resume);
+    const torch::Device device = tool.device();
+
+    invkit::Dataset data = invkit::Dataset::load(opt.input);
+    const int64_t iters = train.iters;
+    train.seed = tool.common().seed;
+    model.channels = data.channels();
+    model.height = data.height();
+    model.width = data.width();
+
+    auto trainer = resuming ? invkit::train::GeneratorTrainer::resume(opt.resume, device)
+                            : invkit::train::GeneratorTrainer(model, train, device);
+    const auto& mo = trainer.model_options();
+    if (mo.channels != data.channels() || mo.height != data.height() || mo.width != data.width())
+      throw invkit::Error(opt.resume + ": the generator takes " + std::to_string(mo.channels) + "x" +
+                          std::to_string(mo.height) + "x" + std::to_string(mo.width) + " images, " + opt.input +
+                          " has " + std::to_string(data.channels()) + "x" + std::to_string(data.height()) + "x" +
+                          std::to_string(data.width()));
+    if (resuming && app.count("--iters") > 0) trainer.train_options().iters = iters;
+    if (trainer.iteration() >= trainer.train_options().iters)
+      throw invkit::UsageError("--iters " + std::to_string(trainer.train_options().iters) + ": " + opt.resume +
+                               " is already at iteration " + std::to_string(trainer.iteration()));
+
+    nlohmann::json history = resuming ? trainer.saved_manifest().value("history", nlohmann::json::array())
+                                      : data.extra.value("history", nlohmann::json::array());
+    history.push_back(tool.history_entry());
+    const nlohmann::json extra = {
+        {"data",
+         {{"file", opt.input}, {"size", data.size()}, {"class_names", data.class_names},
+          {"class_counts", data.class_counts()}}},
+        {"history", history}};
+
+    invkit::train::GeneratorBatches batches(data, trainer.train_options(), device);
+    // Sample grids: the same inputs (spread over the set) and style codes each time.
+    torch::Tensor sample_images, sample_styles;
+    if (opt.sample_every > 0) {
+      std::filesystem::create_directories(opt.samples_dir);
+      int64_t rows = std::min(opt.sample_rows, data.size());
+      sample_images = data.images.index_select(0, torch::linspace(0, data.size() - 1, rows).round().to(torch::kInt64));
+      sample_styles = invkit::models::style_codes(mo.style_dim, trainer.train_options().seed ^ 0x5a5a5a5aULL,
+                                                  torch::arange(opt.sample_styles, torch::kInt64));
+    }
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    invkit::cli::Progress progress("train-generator", trainer.train_options().iters, "it", tool.common().quiet);
+    invkit::cli::JsonLog log(tool.common().log);
+    auto start = std::chrono::steady_clock::now();
+    invkit::train::run_generator_training(trainer, batches, [&](int64_t it, const invkit::train::GeneratorLosses& l) {
+      nlohmann::json record = l.to_json();
+      record["iteration"] = it;
+      record["lr"] = trainer.current_lr();
+      record["elapsed_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      log.write(record);
+      progress.update(it, l.status());
+      if (opt.sample_every > 0 && it % opt.sample_every == 0) {
+        char name[32];
+        std::snprintf(name, sizeof name, "iter_%08lld.png", static_cast<long long>(it));
+        invkit::io::write_png((std::filesystem::path(opt.samples_dir) / name).string(),
+                              invkit::train::sample_grid(trainer.gen(), sample_images, sample_styles));
+      }
+      if (g_signal) return false;
+      if (opt.save_every > 0 && it % opt.save_every == 0 && it < trainer.train_options().iters)
+        trainer.save(opt.output, extra);
+      return true;
+    });
+    trainer.save(opt.output, extra);
+    progress.finish();
+    if (g_signal)
+      throw invkit::Error("stopped by signal " + std::to_string(g_signal) + " at iteration " +
+                          std::to_string(trainer.iteration()) + "; checkpoint saved to " + opt.output +
+                          " (continue with --resume " + opt.output + ")");
+  });
+}
