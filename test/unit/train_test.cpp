@@ -8,6 +8,7 @@
 #include "invkit/io/safetensors.h"
 #include "invkit/train/checkpoint.h"
 #include "invkit/train/classifier_loop.h"
+#include "invkit/train/rules.h"
 
 using namespace invkit;
 
