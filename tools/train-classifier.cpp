@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
       "  train-classifier lt.st --val val.st --rule drw --loss ldam -o ldam-drw.st --log train.jsonl\n"
       "  train-classifier lt.st --val val.st -o erm.st --epochs 50 --resume erm.st.last");
   auto& app = tool.app();
+  // A later option overrides an earlier one, so scripts can append to a recipe.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("train", train_path, "training set (invkit data set), or - for stdin")->required();
   app.add_option("-o,--output", cfg.output, "checkpoint of the best epoch; the last epoch goes to OUTPUT.last")->required();
   app.add_option("--val", val_path, "validation set: accuracy each epoch, picks the best epoch");
