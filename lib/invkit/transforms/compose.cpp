@@ -1,0 +1,391 @@
+// Turns a parsed spec into stages that run on a batch: adjacent geometric
+// ops fuse into one resampling, '|' splits the batch by the alternative each
+// row draws, and every draw comes from (seed, key, stream of its node).
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+
+#include "invkit/error.h"
+#include "invkit/transforms/elastic.h"
+#include "invkit/transforms/geometric.h"
+#include "invkit/transforms/morphology.h"
+#include "invkit/transforms/ops.h"
+#include "invkit/transforms/pixel.h"
+#include "invkit/transforms/spec.h"
+#include "invkit/transforms/transform.h"
+
+namespace invkit::transforms {
+
+namespace {
+
+constexpr int64_t kGrain = 64;  // images per parallel task: 28x28 images are tiny
+
+struct Ctx {
+  uint64_t seed;
+  float* params;  // [N, P] of the whole call, or null
+  int64_t P;
+};
+
+// The rows a stage works on. `owned`: images is a private buffer that may be
+// written in place (the caller's input never is).
+struct Rows {
+  torch::Tensor images;
+  std::vector<int64_t> keys;
+  std::vector<int64_t> rows;  // row of the whole call (for params)
+  bool owned = false;
+};
+
+struct OpRef {
+  std::string name;
+  std::vector<double> args;
+  uint64_t stream = 0;
+  int64_t col = 0;  // first params column
+};
+
+float* param_ptr(const Ctx& ctx, int64_t row, int64_t col) { return ctx.params ? ctx.params + row * ctx.P + col : nullptr; }
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual void run(Rows& b, const Ctx& ctx) const = 0;
+};
+
+// Runs a per-image CPU kernel over all rows in parallel, into a new buffer
+// unless the rows are already owned.
+template <typename F>
+void for_each_image(Rows& b, bool in_place, F&& kernel) {
+  const int64_t n = b.images.size(0);
+  const int64_t per = b.images.numel() / std::max<int64_t>(n, 1);
+  torch::Tensor out = in_place && b.owned ? b.images : torch::empty_like(b.images);
+  const uint8_t* src = b.images.data_ptr<uint8_t>();
+  uint8_t* dst = out.data_ptr<uint8_t>();
+  at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch;
+    for (int64_t i = begin; i < end; ++i) kernel(i, src + i * per, dst + i * per, scratch);
+  });
+  b.images = out;
+  b.owned = true;
+}
+
+// Round trip through the CPU kernels for ops without a tensor version.
+void on_cpu(Rows& b, const Ctx& ctx, const Stage& stage) {
+  auto device = b.images.device();
+  Rows c{b.images.to(torch::kCPU).contiguous(), b.keys, b.rows, true};
+  stage.run(c, ctx);
+  b.images = c.images.to(device);
+  b.owned = true;
+}
+
+class GeometricStage : public Stage {
+ public:
+  GeometricStage(std::vector<OpRef> ops, Interp interp) : ops_(std::move(ops)), interp_(interp) {}
+
+  Affine inverse_map(const Rows& b, int64_t i, const Ctx& ctx, int64_t H, int64_t W) const {
+    Affine m;
+    for (const auto& op : ops_) {
+      Draws r(ctx.seed, b.keys[i], op.stream);
+      m = then(m, draw_geometric(op.name, op.args, r, H, W, param_ptr(ctx, b.rows[i], op.col)));
+    }
+    return inverse(m);
+  }
+
+  void run(Rows& b, const Ctx& ctx) const override {
+    const int64_t C = b.images.size(1), H = b.images.size(2), W = b.images.size(3);
+    if (b.images.is_cpu()) {
+      for_each_image(b, false, [&](int64_t i, const uint8_t* src, uint8_t* dst, std::vector<float>& scratch) {
+        scratch.resize(static_cast<size_t>((H + 4) * (W + 4)));
+        warp_image(src, dst, C, H, W, inverse_map(b, i, ctx, H, W), interp_, scratch.data());
+      });
+      return;
+    }
+    const int64_t n = b.images.size(0);
+    auto inv = torch::empty({n, 6}, torch::kDouble);
+    auto* p = inv.data_ptr<double>();
+    for (int64_t i = 0; i < n; ++i) {
+      Affine m = inverse_map(b, i, ctx, H, W);
+      double v[6] = {m.a, m.b, m.c, m.d, m.e, m.f};
+      std::memcpy(p + 6 * i, v, sizeof v);
+    }
+    b.images = warp_tensor(b.images, inv, interp_);
+    b.owned = true;
+  }
+
+ private:
+  std::vector<OpRef> ops_;
+  Interp interp_;
+};
+
+class PixelStage : public Stage {
+ public:
+  explicit PixelStage(OpRef op) : op_(std::move(op)) {}
+
+  void run(Rows& b, const Ctx& ctx) const override {
+    const int64_t C = b.images.size(1), H = b.images.size(2), W = b.images.size(3);
+    const int64_t per = C * H * W;
+    if (b.images.is_cpu()) {
+      for_each_image(b, true, [&](int64_t i, const uint8_t* src, uint8_t* dst, std::vector<float>& scratch) {
+        Draws r(ctx.seed, b.keys[i], op_.stream);
+        double v = draw_pixel(op_.name, op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
+        if (src != dst) std::memcpy(dst, src, static_cast<size_t>(per));
+        if (op_.name == "blur") scratch.resize(static_cast<size_t>(H * W));
+        pixel_image(op_.name, v, r, dst, C, H, W, scratch.data());
+      });
+      return;
+    }
+    if (op_.name == "noise" || op_.name == "blur") return on_cpu(b, ctx, *this);
+    const int64_t n = b.images.size(0);
+    auto values = torch::empty({n}, torch::kDouble);
+    for (int64_t i = 0; i < n; ++i) {
+      Draws r(ctx.seed, b.keys[i], op_.stream);
+      values[i] = draw_pixel(op_.name, op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
+    }
+    b.images = pixel_tensor(op_.name, b.images, values);
+    b.owned = true;
+  }
+
+ private:
+  OpRef op_;
+};
+
+class MorphStage : public Stage {
+ public:
+  explicit MorphStage(OpRef op) : op_(std::move(op)), dilate_(op_.name == "dilate") {}
+
+  void run(Rows& b, const Ctx& ctx) const override {
+    const int64_t C = b.images.size(1), H = b.images.size(2), W = b.images.size(3);
+    const int64_t per = C * H * W;
+    if (b.images.is_cpu()) {
+      const auto kmax = static_cast<int64_t>(op_.args[1]);
+      for_each_image(b, true, [&](int64_t i, const uint8_t* src, uint8_t* dst, std::vector<float>& scratch) {
+        Draws r(ctx.seed, b.keys[i], op_.stream);
+        int64_t k = draw_kernel_size(op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
+        if (src != dst) std::memcpy(dst, src, static_cast<size_t>(per));
+        scratch.resize(static_cast<size_t>((H * W + H + W + 2 * kmax) / 4 + 2));  // bytes, as floats
+        morph_image(dilate_, k, dst, C, H, W, reinterpret_cast<uint8_t*>(scratch.data()));
+      });
+      return;
+    }
+    const int64_t n = b.images.size(0);
+    auto ks = torch::empty({n}, torch::kLong);
+    for (int64_t i = 0; i < n; ++i) {
+      Draws r(ctx.seed, b.keys[i], op_.stream);
+      ks[i] = draw_kernel_size(op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
+    }
+    b.images = morph_tensor(dilate_, b.images, ks);
+    b.owned = true;
+  }
+
+ private:
+  OpRef op_;
+  bool dilate_;
+};
+
+class ElasticStage : public Stage {
+ public:
+  explicit ElasticStage(OpRef op) : op_(std::move(op)) {}
+
+  void run(Rows& b, const Ctx& ctx) const override {
+    if (!b.images.is_cpu()) return on_cpu(b, ctx, *this);
+    const int64_t C = b.images.size(1), H = b.images.size(2), W = b.images.size(3);
+    for_each_image(b, false, [&](int64_t i, const uint8_t* src, uint8_t* dst, std::vector<float>& scratch) {
+      Draws r(ctx.seed, b.keys[i], op_.stream);
+      elastic_image(src, dst, C, H, W, op_.args[0], op_.args[1], r, scratch);
+    });
+  }
+
+ private:
+  OpRef op_;
+};
+
+class SeqStage : public Stage {
+ public:
+  explicit SeqStage(std::vector<std::unique_ptr<Stage>> stages) : stages_(std::move(stages)) {}
+  void run(Rows& b, const Ctx& ctx) const override {
+    for (const auto& s : stages_) s->run(b, ctx);
+  }
+
+ private:
+  std::vector<std::unique_ptr<Stage>> stages_;
+};
+
+class ChoiceStage : public Stage {
+ public:
+  ChoiceStage(uint64_t stream, int64_t col, std::vector<double> weights, std::vector<std::unique_ptr<Stage>> branches)
+      : stream_(stream), col_(col), branches_(std::move(branches)) {
+    double total = 0;
+    for (double w : weights) total += w;
+    double acc = 0;
+    for (double w : weights) cumulative_.push_back(acc += w / total);
+    cumulative_.back() = 1.0;
+  }
+
+  void run(Rows& b, const Ctx& ctx) const override {
+    const int64_t n = b.images.size(0);
+    std::vector<std::vector<int64_t>> picked(branches_.size());
+    for (int64_t i = 0; i < n; ++i) {
+      Draws r(ctx.seed, b.keys[i], stream_);
+      double u = r.uniform();
+      size_t k = 0;
+      while (k + 1 < cumulative_.size() && u >= cumulative_[k]) ++k;
+      picked[k].push_back(i);
+      if (float* p = param_ptr(ctx, b.rows[i], col_)) *p = static_cast<float>(k);
+    }
+    for (size_t k = 0; k < branches_.size(); ++k)
+      if (static_cast<int64_t>(picked[k].size()) == n) return branches_[k]->run(b, ctx);  // one branch for all
+    torch::Tensor out = torch::empty_like(b.images);
+    for (size_t k = 0; k < branches_.size(); ++k) {
+      if (picked[k].empty()) continue;
+      auto idx = torch::tensor(picked[k], torch::kLong).to(b.images.device());
+      Rows sub{b.images.index_select(0, idx), {}, {}, true};
+      for (int64_t i : picked[k]) {
+        sub.keys.push_back(b.keys[i]);
+        sub.rows.push_back(b.rows[i]);
+      }
+      branches_[k]->run(sub, ctx);
+      out.index_copy_(0, idx, sub.images);
+    }
+    b.images = out;
+    b.owned = true;
+  }
+
+ private:
+  uint64_t stream_;
+  int64_t col_;
+  std::vector<double> cumulative_;
+  std::vector<std::unique_ptr<Stage>> branches_;
+};
+
+class NoStage : public Stage {
+ public:
+  void run(Rows&, const Ctx&) const override {}
+};
+
+// Builds stages from the tree, numbering streams and params columns.
+class Builder {
+ public:
+  std::vector<std::string> names;
+
+  std::unique_ptr<Stage> build(const SpecNode& n) {
+    switch (n.kind) {
+      case SpecNode::Kind::Op: return seq({&n});
+      case SpecNode::Kind::Seq: {
+        std::vector<const SpecNode*> items;
+        for (const auto& c : n.children) items.push_back(&c);
+        return seq(items);
+      }
+      case SpecNode::Kind::Choice: {
+        uint64_t stream = ++streams_;
+        int64_t col = column("choice", {""})[0];
+        std::vector<std::unique_ptr<Stage>> branches;
+        for (const auto& c : n.children) branches.push_back(build(c));
+        return std::make_unique<ChoiceStage>(stream, col, n.weights, std::move(branches));
+      }
+    }
+    return std::make_unique<NoStage>();
+  }
+
+ private:
+  // A run of '+' terms: adjacent geometric ops become one stage.
+  std::unique_ptr<Stage> seq(const std::vector<const SpecNode*>& items) {
+    std::vector<std::unique_ptr<Stage>> stages;
+    std::vector<OpRef> geo;
+    int geo_interp = -1;  // the finest interpolation asked for in the run
+    auto flush = [&] {
+      if (geo.empty()) return;
+      stages.push_back(std::make_unique<GeometricStage>(
+          std::move(geo), geo_interp < 0 ? Interp::Nearest : static_cast<Interp>(geo_interp)));
+      geo.clear();
+      geo_interp = -1;
+    };
+    for (const SpecNode* n : items) {
+      if (n->kind != SpecNode::Kind::Op) {
+        flush();
+        stages.push_back(build(*n));
+        continue;
+      }
+      const OpInfo& info = *find_op(n->name);
+      if (info.kind == OpKind::Identity) continue;
+      OpRef op{n->name, n->args, ++streams_, 0};
+      auto cols = column(n->name, info.params);
+      op.col = cols.empty() ? 0 : cols[0];
+      if (info.kind == OpKind::Geometric) {
+        // Flips are exact under any interpolation and ask for none.
+        if (n->name != "hflip" && n->name != "vflip")
+          geo_interp = std::max(geo_interp, static_cast<int>(parse_interp(n->interp)));
+        geo.push_back(std::move(op));
+        continue;
+      }
+      flush();
+      if (info.kind == OpKind::Pixel) stages.push_back(std::make_unique<PixelStage>(std::move(op)));
+      if (info.kind == OpKind::Morphology) stages.push_back(std::make_unique<MorphStage>(std::move(op)));
+      if (info.kind == OpKind::Elastic) stages.push_back(std::make_unique<ElasticStage>(std::move(op)));
+    }
+    flush();
+    if (stages.empty()) return std::make_unique<NoStage>();
+    if (stages.size() == 1) return std::move(stages[0]);
+    return std::make_unique<SeqStage>(std::move(stages));
+  }
+
+  // Columns "NAME.PARAM" ("NAME#2.PARAM" for the second NAME, ...); returns their indices.
+  std::vector<int64_t> column(const std::string& name, const std::vector<std::string>& params) {
+    int seen = ++uses_[name];
+    std::string prefix = seen == 1 ? name : name + "#" + std::to_string(seen);
+    std::vector<int64_t> cols;
+    for (const auto& p : params) {
+      cols.push_back(static_cast<int64_t>(names.size()));
+      names.push_back(p.empty() ? prefix : prefix + "." + p);
+    }
+    return cols;
+  }
+
+  uint64_t streams_ = 0;
+  std::map<std::string, int> uses_;
+};
+
+class Pipeline : public Transform {
+ public:
+  explicit Pipeline(const std::string& text) {
+    SpecNode tree = parse_spec(text);
+    spec_ = to_string(tree);
+    Builder builder;
+    root_ = builder.build(tree);
+    names_ = builder.names;
+  }
+
+  torch::Tensor apply(const torch::Tensor& images, uint64_t seed, const torch::Tensor& keys,
+                      torch::Tensor* params) const override {
+    if (!images.defined() || images.dim() != 4 || images.scalar_type() != torch::kByte)
+      throw Error("transform: images must be uint8 [N, C, H, W]");
+    const int64_t n = images.size(0);
+    if (!keys.defined() || keys.dim() != 1 || keys.size(0) != n || keys.scalar_type() != torch::kLong || !keys.is_cpu())
+      throw Error("transform: keys must be int64 [N] on the CPU, one per image");
+    auto k = keys.contiguous();
+    Rows b{images.contiguous(), std::vector<int64_t>(k.data_ptr<int64_t>(), k.data_ptr<int64_t>() + n), {}, false};
+    b.rows.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) b.rows[i] = i;
+    Ctx ctx{seed, nullptr, static_cast<int64_t>(names_.size())};
+    if (params) {
+      *params = torch::full({n, ctx.P}, std::numeric_limits<float>::quiet_NaN(), torch::kFloat);
+      ctx.params = params->data_ptr<float>();
+    }
+    if (n > 0) root_->run(b, ctx);
+    return b.owned ? b.images : b.images.clone();
+  }
+
+  std::vector<std::string> param_names() const override { return names_; }
+  std::string spec() const override { return spec_; }
+
+ private:
+  std::string spec_;
+  std::unique_ptr<Stage> root_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transform> parse_transform(const std::string& spec) { return std::make_unique<Pipeline>(spec); }
+
+}  // namespace invkit::transforms

@@ -1,0 +1,25 @@
+// Grey dilation and erosion with a k x k square of ones and OpenCV's default
+// anchor (k/2): output (x, y) is the max (min) of input pixels
+// (x + i, y + j) for i, j in [-k/2, k-1-k/2]; pixels outside the image are
+// ignored (OpenCV's default border for morphology).
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "invkit/transforms/random.h"
+
+namespace invkit::transforms {
+
+// k uniform in {kmin..kmax}; written to `params` when not null.
+int64_t draw_kernel_size(const std::vector<double>& args, Draws& draws, float* params);
+
+// One image uint8 [C, H, W] in place; `scratch` holds H*W + H + W + 2k bytes.
+void morph_image(bool dilate, int64_t k, uint8_t* image, int64_t channels, int64_t height, int64_t width,
+                 uint8_t* scratch);
+
+// The same with max-pooling on the images' device; ks int64 [N] on the CPU.
+torch::Tensor morph_tensor(bool dilate, const torch::Tensor& images, const torch::Tensor& ks);
+
+}  // namespace invkit::transforms
