@@ -10,6 +10,7 @@
 #include "invkit/metrics/accuracy.h"
 #include "invkit/models/classifier.h"
 #include "invkit/train/checkpoint.h"
+#include "invkit/transforms/transform.h"
 
 namespace {
 
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
   app.add_option("--few", opt.shots.few, "few-shot: classes with fewer training examples than this");
   tool.add_device().add_threads().add_seed();
   return tool.run(argc, argv, [&] {
-    if (!opt.transform.empty()) throw invkit::UsageError("--transform " + opt.transform + ": transforms are not in this build yet");
+    std::unique_ptr<invkit::transforms::Transform> transform;
+    if (!opt.transform.empty()) transform = invkit::transforms::parse_transform(opt.transform);
     const auto device = tool.device();
     auto clf = invkit::train::load_classifier(opt.checkpoint, device);
     auto data = invkit::Dataset::load(opt.data);
@@ -58,12 +60,18 @@ int main(int argc, char** argv) {
                             " is outside the checkpoint's " + std::to_string(clf.spec.num_classes) + " classes");
       }
     }
+    if (transform) {
+      // Row i draws from (seed, i): the same bytes for any --batch or device count.
+      auto keys = torch::arange(data.size(), torch::kLong);
+      data.images = transform->apply(data.images.to(device), tool.common().seed, keys).to(torch::kCPU);
+    }
     auto logits = invkit::models::predict_logits(*clf.model, clf.normalization, data.images, opt.batch, device);
     auto m = invkit::metrics::classification_metrics(logits.argmax(1), data.labels, clf.spec.num_classes,
                                                      clf.class_counts, opt.shots);
     auto j = invkit::metrics::to_json(m, clf.class_names, clf.class_counts, opt.shots, true);
     j["checkpoint"] = opt.checkpoint;
     j["data"] = name;
+    if (transform) j["transform"] = transform->spec();
     if (!opt.csv.empty()) {
       std::string text = "class,name,train_count,support,accuracy\n";
       for (const auto& c : j["per_class"])

@@ -31,6 +31,16 @@ import json, sys; e = json.load(sys.stdin); g = e["groups"]; pc = [c["accuracy"]
 assert g["few"] is None and g["medium"] == pc[2] and abs(g["many"] - (pc[0] + pc[1] + pc[3]) / 3) < 1e-12, g
 assert g["many_threshold"] == 30 and g["few_threshold"] == 5, g' || fail "thresholds"
 
+# Under a transform: quarter turns move the quadrants, so accuracy drops; seeded.
+evaluate c.st test.st --transform 'rotate(90,90)' --seed 4 >rot1.json
+evaluate c.st test.st --transform 'rotate(90,90)' --seed 4 --batch 7 >rot2.json
+python3 - <<'PY' || fail "--transform: $(cat rot1.json)"
+import json
+a, b, e = json.load(open("rot1.json")), json.load(open("rot2.json")), json.load(open("eval.json"))
+assert a["transform"] and a["accuracy"] == b["accuracy"] and a["confusion"] == b["confusion"], (a, b)
+assert a["accuracy"] < e["accuracy"] - 0.3, (a["accuracy"], e["accuracy"])
+PY
+expect_fail 2 "" evaluate c.st test.st --transform 'nosuchop(1)'
 expect_fail 1 "not a classifier checkpoint" evaluate test.st test.st
 mk val5.st --counts 2,2,2,2,2 --seed 4
 expect_fail 1 "val5.st: label 4 at row 8 is outside the checkpoint's 4 classes" evaluate c.st val5.st

@@ -37,9 +37,10 @@ PY
 [ "$(json c.st '"bn1.num_batches_tracked" in [t["name"] for t in d["tensors"]]')" = True ] || fail "buffers"
 
 # Resume: 2 epochs + 2 more equals 4 epochs, tensor for tensor.
-train-classifier train.st "${quick[@]}" --rule drs --flip -o full.st >/dev/null
-train-classifier train.st "${quick[@]}" --rule drs --flip -o part.st --epochs 2 >/dev/null
-train-classifier train.st "${quick[@]}" --rule drs --flip -o part.st --resume part.st.last >/dev/null
+aug=(--rule drs --flip --augment 'rotate(-20,20)')
+train-classifier train.st "${quick[@]}" "${aug[@]}" -o full.st >/dev/null
+train-classifier train.st "${quick[@]}" "${aug[@]}" -o part.st --epochs 2 >/dev/null
+train-classifier train.st "${quick[@]}" "${aug[@]}" -o part.st --resume part.st.last >/dev/null
 python3 - <<'PY' || fail "resumed run differs from the uninterrupted one"
 import json, struct
 def tensors(path):
@@ -53,7 +54,8 @@ assert a.keys() == b.keys()
 bad = [k for k in a if a[k] != b[k]]
 assert not bad, bad
 PY
-expect_fail 2 "already finished 4 epochs" train-classifier train.st "${quick[@]}" --rule drs --flip -o part.st --resume part.st.last
+expect_fail 2 "already finished 4 epochs" train-classifier train.st "${quick[@]}" "${aug[@]}" -o part.st --resume part.st.last
+[ "$(json full.st.last 'd["manifest"]["training"]["augment"]')" = "rotate(-20,20)" ] || fail "augment not recorded"
 
 # SIGINT: checkpoint, message, exit 1; the checkpoint resumes.
 train-classifier train.st "${quick[@]}" --epochs 1000 -o sig.st --log sig.jsonl 2>sig.err &
@@ -84,6 +86,7 @@ expect_fail 1 "loss is \(nan\|inf\) at epoch 1 step .*no checkpoint was written"
 expect_fail 2 "unknown architecture 'resnet19'" train-classifier train.st "${quick[@]}" --arch resnet19 -o x.st
 expect_fail 2 "expected ce, ldam or focal" train-classifier train.st "${quick[@]}" --loss hinge -o x.st
 expect_fail 2 "expected erm, resample, reweight, drw or drs" train-classifier train.st "${quick[@]}" --rule smote -o x.st
+expect_fail 2 "rotat" train-classifier train.st "${quick[@]}" --augment 'rotate(1,2,3,4)' -o x.st
 expect_fail 2 "GIT training is not implemented yet" train-classifier train.st "${quick[@]}" --generator g.st -o x.st
 expect_fail 2 "output is required\|--output is required" train-classifier train.st "${quick[@]}"
 train-classifier --help | grep -q "Examples:" || fail "--help"

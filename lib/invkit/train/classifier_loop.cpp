@@ -27,11 +27,6 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // Random streams, each derived per epoch from the seed.
 constexpr uint64_t kOrderStream = 1, kFlipStream = 2, kAugmentStream = 3;
 
-// Until the transforms land (augment issue), --augment is a usage error.
-std::unique_ptr<transforms::Transform> make_augment(const std::string& spec) {
-  throw UsageError("--augment " + spec + ": transforms are not in this build yet");
-}
-
 std::string last_path(const std::string& ckpt) { return ckpt + ".last"; }
 
 std::string fmt(double v, int precision = 4) {
@@ -100,7 +95,7 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
   const auto counts = train.class_counts();
   auto loss_fn = make_loss(config.loss, counts);
   std::unique_ptr<transforms::Transform> augment;
-  if (!config.augment.empty()) augment = make_augment(config.augment);
+  if (!config.augment.empty()) augment = transforms::parse_transform(config.augment);
   if (config.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (config.batch < 1) throw UsageError("--batch must be at least 1");
   if (config.save_every < 1) throw UsageError("--save-every must be at least 1");
@@ -183,7 +178,7 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
   if (!config.resume.empty()) last_saved = "the last good checkpoint is " + config.resume;
 
   auto evaluate = [&](const Dataset& d) {
-    auto logits = models::predict_logits(*model, norm, d.images, std::max<int64_t>(config.batch, 256), device);
+    auto logits = models::predict_logits(*model, norm, d.images, config.batch, device);
     return metrics::classification_metrics(logits.argmax(1), d.labels, spec.num_classes, counts, config.shots);
   };
 
@@ -215,6 +210,7 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
       auto rows = order_dev.slice(0, lo, hi);
       auto x = images.index_select(0, rows);
       if (augment) {
+        // Keys by position in the epoch (the seed is the epoch's): independent of --batch.
         auto keys = torch::arange(lo, hi, torch::kLong);
         x = augment->apply(x, augment_seed, keys);
       }
@@ -304,7 +300,7 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
     auto st = io::Safetensors::read(config.output);
     auto best = load_classifier(st, device);
     auto logits = models::predict_logits(*best.model, best.normalization, in.test->images,
-                                         std::max<int64_t>(config.batch, 256), device);
+                                         config.batch, device);
     auto tm = metrics::classification_metrics(logits.argmax(1), in.test->labels, spec.num_classes, counts, config.shots);
     nlohmann::json tj = metrics::to_json(tm, train.class_names, counts, config.shots, false);
     tj["data"] = in.test_name;
