@@ -20,7 +20,16 @@ struct Options {
   invkit::metrics::ShotThresholds shots;
 };
 
-std::string csv_cell(const nlohmann::json& v) { return v.is_null() ? "" : v.is_string() ? v.get<std::string>() : v.dump(); }
+// A CSV field: numbers as JSON writes them, null empty, text quoted when it must be.
+std::string csv_cell(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  if (!v.is_string()) return v.dump();
+  std::string s = v.get<std::string>();
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
 
 }  // namespace
 
