@@ -4,6 +4,23 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$LIB"
 mk() { python3 "$HERE/make_classifier_set.py" "$@"; }
 
+# same_tensors A B: every tensor of A equals B's, byte for byte.
+same_tensors() {
+  python3 - "$1" "$2" <<'PY'
+import json, struct, sys
+def tensors(path):
+    b = open(path, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    h = json.loads(b[8:8 + n])
+    h.pop("__metadata__", None)
+    return {k: b[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]] for k, v in h.items()}
+a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
+assert a.keys() == b.keys(), (a.keys() ^ b.keys())
+bad = [k for k in a if a[k] != b[k]]
+assert not bad, bad
+PY
+}
+
 mk train.st --counts 40,40,40,40 --seed 1
 mk val.st --counts 8,8,8,8 --seed 2
 mk test.st --counts 16,16,16,16 --seed 3
@@ -41,19 +58,7 @@ aug=(--rule drs --flip --augment 'rotate(-20,20)')
 train-classifier train.st "${quick[@]}" "${aug[@]}" -o full.st >/dev/null
 train-classifier train.st "${quick[@]}" "${aug[@]}" -o part.st --epochs 2 >/dev/null
 train-classifier train.st "${quick[@]}" "${aug[@]}" -o part.st --resume part.st.last >/dev/null
-python3 - <<'PY' || fail "resumed run differs from the uninterrupted one"
-import json, struct
-def tensors(path):
-    b = open(path, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    h.pop("__metadata__", None)
-    return {k: b[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]] for k, v in h.items()}
-a, b = tensors("full.st.last"), tensors("part.st.last")
-assert a.keys() == b.keys()
-bad = [k for k in a if a[k] != b[k]]
-assert not bad, bad
-PY
+same_tensors full.st.last part.st.last || fail "resumed run differs from the uninterrupted one"
 expect_fail 2 "already finished 4 epochs" train-classifier train.st "${quick[@]}" "${aug[@]}" -o part.st --resume part.st.last
 [ "$(json full.st.last 'd["manifest"]["training"]["augment"]')" = "rotate(-20,20)" ] || fail "augment not recorded"
 
@@ -68,6 +73,9 @@ grep -q "train-classifier: error: interrupted by SIGINT at epoch .* saved sig.st
 [ -s sig.st.last ] || fail "no checkpoint after SIGINT"
 epochs=$(json sig.st.last 'd["manifest"]["epoch"]')
 train-classifier train.st "${quick[@]}" -o sig.st --epochs $((epochs + 1)) --resume sig.st.last >/dev/null
+# Wherever the signal landed (mid-epoch too), the resumed run equals an uninterrupted one.
+train-classifier train.st "${quick[@]}" -o ref.st --epochs $((epochs + 1)) >/dev/null
+same_tensors ref.st.last sig.st.last || fail "resumed after SIGINT differs (stopped at epoch $epochs step $(json sig.st.last 'd["manifest"]["step_in_epoch"]'))"
 
 # Errors, each with one line on stderr and no output file.
 mk empty.st --counts 10,0,10,10
