@@ -12,9 +12,18 @@ using namespace invkit;
 
 namespace {
 std::string temp_path(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("invkit-ckpt-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
+  // One directory per test process, removed when the process ends.
+  struct Dir {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("invkit-ckpt-" + std::to_string(::getpid()));
+    Dir() { std::filesystem::create_directories(path); }
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static Dir dir;
+  return (dir.path / name).string();
 }
 }  // namespace
 
