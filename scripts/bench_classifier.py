@@ -95,17 +95,22 @@ def main():
 
     train_steps(2)  # warm-up
     eval_steps(2)
-    train, evals = [], []
+    train, evals, train_cpu, eval_cpu = [], [], [], []
+    images = a.steps * a.batch
     for _ in range(a.repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         train_steps(a.steps)
-        train.append(a.steps * a.batch / (time.perf_counter() - t))
-        t = time.perf_counter()
+        train.append(images / (time.perf_counter() - t))
+        train_cpu.append(images / (time.process_time() - c))
+        t, c = time.perf_counter(), time.process_time()
         eval_steps(a.steps)
-        evals.append(a.steps * a.batch / (time.perf_counter() - t))
+        evals.append(images / (time.perf_counter() - t))
+        eval_cpu.append(images / (time.process_time() - c))
     print(json.dumps({"arch": a.arch, "threads": a.threads, "batch": a.batch,
                       "train_images_per_second": statistics.median(train),
                       "eval_images_per_second": statistics.median(evals),
+                      "train_images_per_cpu_second": statistics.median(train_cpu),
+                      "eval_images_per_cpu_second": statistics.median(eval_cpu),
                       "train_runs": train, "eval_runs": evals}))
 
 
