@@ -1,0 +1,50 @@
+// Image classifiers by architecture name, and what every tool needs to run
+// one: the input normalization and batched prediction.
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace invkit::models {
+
+// What fixes a classifier's shape; stored in every checkpoint's manifest.
+struct ClassifierSpec {
+  std::string arch = "resnet32";  // resnet20|32|44|56|cnn
+  int64_t num_classes = 10;
+  int64_t channels = 1;
+  int64_t height = 28;
+  int64_t width = 28;
+  bool normed_linear = false;  // LDAM's normalized last layer (--loss ldam)
+};
+
+// A classifier maps float images [N, C, H, W] (normalized) to logits [N, K].
+class ClassifierImpl : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+};
+
+// The architectures make_classifier knows.
+const std::vector<std::string>& classifier_archs();
+
+// A freshly initialized classifier (draws from torch's global generator).
+// Unknown arch or an input smaller than 8x8 is a UsageError.
+std::shared_ptr<ClassifierImpl> make_classifier(const ClassifierSpec& spec);
+
+// Per-channel mean and std of the training images scaled to [0, 1].
+struct Normalization {
+  std::vector<double> mean, std;
+
+  // uint8 images [N, C, H, W] -> float (x/255 - mean)/std on the images' device.
+  torch::Tensor apply(const torch::Tensor& images) const;
+  // Computed over a uint8 set [N, C, H, W] in chunks (no float copy of it all).
+  static Normalization of(const torch::Tensor& images);
+};
+
+// Logits [N, K] (float, CPU) of uint8 images [N, C, H, W] in eval mode,
+// `batch` images at a time on `device`.
+torch::Tensor predict_logits(ClassifierImpl& model, const Normalization& norm, const torch::Tensor& images,
+                             int64_t batch, torch::Device device);
+
+}  // namespace invkit::models

@@ -1,0 +1,92 @@
+#include "invkit/train/checkpoint.h"
+
+#include "invkit/error.h"
+#include "invkit/io/manifest.h"
+
+namespace invkit::train {
+
+io::NamedTensors model_tensors(torch::nn::Module& model) {
+  io::NamedTensors out;
+  for (const auto& p : model.named_parameters()) out.emplace_back(p.key(), p.value().detach().to(torch::kCPU).contiguous());
+  for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value().detach().to(torch::kCPU).contiguous());
+  return out;
+}
+
+void load_model_tensors(torch::nn::Module& model, const io::Safetensors& st) {
+  torch::NoGradGuard no_grad;
+  auto copy = [&](const std::string& name, torch::Tensor& target) {
+    if (!st.find(name)) throw Error(st.source() + ": checkpoint lacks tensor \"" + name + "\"");
+    auto t = st.tensor(name);
+    if (t.sizes() != target.sizes())
+      throw Error(st.source() + ": tensor \"" + name + "\" has shape " + c10::str(t.sizes()) + ", the model expects " +
+                  c10::str(target.sizes()));
+    target.copy_(t);
+  };
+  for (auto& p : model.named_parameters()) copy(p.key(), p.value());
+  for (auto& b : model.named_buffers()) copy(b.key(), b.value());
+}
+
+nlohmann::json describe_classifier(const models::ClassifierSpec& spec, const models::Normalization& norm,
+                                   const std::vector<std::string>& class_names,
+                                   const std::vector<int64_t>& class_counts) {
+  return {{"format", kClassifierFormat},
+          {"arch", spec.arch},
+          {"num_classes", spec.num_classes},
+          {"channels", spec.channels},
+          {"height", spec.height},
+          {"width", spec.width},
+          {"normed_linear", spec.normed_linear},
+          {"normalization", {{"mean", norm.mean}, {"std", norm.std}}},
+          {"class_names", class_names},
+          {"class_counts", class_counts}};
+}
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model, const io::NamedTensors& extra,
+                     const nlohmann::json& manifest) {
+  io::NamedTensors tensors = model_tensors(model);
+  tensors.insert(tensors.end(), extra.begin(), extra.end());
+  io::write_safetensors(path, tensors, io::metadata_with_manifest(manifest));
+}
+
+LoadedClassifier load_classifier(const std::string& path, torch::Device device) {
+  return load_classifier(io::Safetensors::read(path), device);
+}
+
+LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device) {
+  const std::string& src = st.source();
+  nlohmann::json m = io::manifest_of(st);
+  if (!m.is_object() || m.value("format", "") != kClassifierFormat)
+    throw Error(src + ": not a classifier checkpoint (manifest format must be \"" + kClassifierFormat + "\")");
+  LoadedClassifier c;
+  try {
+    c.spec.arch = m.at("arch").get<std::string>();
+    c.spec.num_classes = m.at("num_classes").get<int64_t>();
+    c.spec.channels = m.at("channels").get<int64_t>();
+    c.spec.height = m.at("height").get<int64_t>();
+    c.spec.width = m.at("width").get<int64_t>();
+    c.spec.normed_linear = m.value("normed_linear", false);
+    c.normalization.mean = m.at("normalization").at("mean").get<std::vector<double>>();
+    c.normalization.std = m.at("normalization").at("std").get<std::vector<double>>();
+    c.class_names = m.at("class_names").get<std::vector<std::string>>();
+    c.class_counts = m.at("class_counts").get<std::vector<int64_t>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(src + ": classifier manifest is incomplete: " + e.what());
+  }
+  if (static_cast<int64_t>(c.normalization.mean.size()) != c.spec.channels ||
+      static_cast<int64_t>(c.normalization.std.size()) != c.spec.channels)
+    throw Error(src + ": normalization does not have one mean and std per channel");
+  if (static_cast<int64_t>(c.class_names.size()) != c.spec.num_classes)
+    throw Error(src + ": class_names does not have num_classes entries");
+  try {
+    c.model = models::make_classifier(c.spec);
+  } catch (const UsageError& e) {
+    throw Error(src + ": " + e.what());
+  }
+  load_model_tensors(*c.model, st);
+  c.model->to(device);
+  c.model->eval();
+  c.manifest = std::move(m);
+  return c;
+}
+
+}  // namespace invkit::train

@@ -1,0 +1,53 @@
+// Classifier checkpoints: safetensors with the PyTorch state_dict names of
+// the model (buffers included), optimizer momentum under "optimizer.", and
+// the manifest (format invkit.classifier/1: architecture, input shape,
+// normalization, classes and training counts, arguments, epoch, metrics).
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "invkit/io/safetensors.h"
+#include "invkit/models/classifier.h"
+
+namespace invkit::train {
+
+constexpr const char* kClassifierFormat = "invkit.classifier/1";
+
+// The model's parameters and buffers under their state_dict names (CPU, contiguous).
+io::NamedTensors model_tensors(torch::nn::Module& model);
+
+// Copies a checkpoint's tensors into the model; a missing tensor or a shape
+// mismatch is an Error naming the file and the tensor.
+void load_model_tensors(torch::nn::Module& model, const io::Safetensors& st);
+
+// The manifest keys that fix the model: format, arch, num_classes, channels,
+// height, width, normed_linear, normalization, class_names, class_counts.
+nlohmann::json describe_classifier(const models::ClassifierSpec& spec, const models::Normalization& norm,
+                                   const std::vector<std::string>& class_names,
+                                   const std::vector<int64_t>& class_counts);
+
+// Writes model tensors + `extra` tensors (optimizer state) + manifest atomically.
+void save_checkpoint(const std::string& path, torch::nn::Module& model, const io::NamedTensors& extra,
+                     const nlohmann::json& manifest);
+
+// A classifier ready to use, as measure-ekld and evaluate need it.
+struct LoadedClassifier {
+  std::shared_ptr<models::ClassifierImpl> model;  // on the device, eval mode
+  models::ClassifierSpec spec;
+  models::Normalization normalization;
+  std::vector<std::string> class_names;
+  std::vector<int64_t> class_counts;  // of the training set
+  nlohmann::json manifest;
+};
+
+// Reads a checkpoint; a file that is not an invkit.classifier/1 checkpoint
+// or lacks a tensor is an Error naming it.
+LoadedClassifier load_classifier(const std::string& path, torch::Device device);
+// Same, from an already parsed file.
+LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device);
+
+}  // namespace invkit::train

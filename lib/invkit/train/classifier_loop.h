@@ -1,0 +1,58 @@
+// The classifier training loop: seeded epochs over a sampler chosen by the
+// balancing rule, the LDAM-DRW schedule, validation every epoch, the best
+// and the last checkpoint, exact resume, clean stop on SIGINT/SIGTERM.
+#pragma once
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "invkit/data/dataset.h"
+#include "invkit/metrics/accuracy.h"
+
+namespace invkit::train {
+
+// train-classifier's options; written into the checkpoint as "training".
+struct TrainConfig {
+  std::string output;           // CKPT (best); CKPT + ".last" is the last epoch
+  std::string arch = "resnet32";  // resnet20|32|44|56|cnn
+  std::string loss = "ce";      // ce|ldam|focal
+  std::string rule = "erm";     // erm|resample|reweight|drw|drs
+  int64_t epochs = 200;
+  int64_t warmup = 5;           // linear warm-up epochs
+  int64_t step1 = 160;          // lr x0.01 after this many epochs; DRW/DRS switch on
+  int64_t step2 = 180;          // lr x0.0001 after this many epochs
+  int64_t batch = 128;
+  double lr = 0.1;
+  double momentum = 0.9;
+  double wd = 2e-4;             // weight decay
+  std::string augment;          // transform spec applied to training batches
+  bool flip = false;            // random horizontal flips
+  int64_t save_every = 1;       // write CKPT.last every N epochs
+  bool allow_empty_classes = false;
+  metrics::ShotThresholds shots;
+  std::string resume;           // CKPT.last to continue from
+  uint64_t seed = 0;
+  bool quiet = false;
+  std::string log;              // JSON lines per epoch
+
+  nlohmann::json to_json() const;
+};
+
+struct TrainInputs {
+  Dataset train;
+  std::optional<Dataset> val, test;
+  std::string train_name, val_name, test_name;  // for messages
+};
+
+// Checks that val/test fit the training set (channels, size, labels) and that
+// no training class is empty unless allowed. Throws Error naming the file.
+void check_inputs(const TrainConfig& config, const TrainInputs& in);
+
+// Trains and returns the report printed on stdout: checkpoint, best_epoch,
+// epochs, val (best epoch) and test metrics (of the best checkpoint).
+nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in, torch::Device device,
+                                const nlohmann::json& history_entry);
+
+}  // namespace invkit::train

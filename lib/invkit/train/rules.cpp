@@ -1,0 +1,85 @@
+#include "invkit/train/rules.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+#include "invkit/error.h"
+
+namespace invkit::train {
+
+Rule parse_rule(const std::string& name) {
+  if (name == "erm") return Rule::Erm;
+  if (name == "resample") return Rule::Resample;
+  if (name == "reweight") return Rule::Reweight;
+  if (name == "drw") return Rule::Drw;
+  if (name == "drs") return Rule::Drs;
+  throw UsageError("--rule " + name + ": expected erm, resample, reweight, drw or drs");
+}
+
+std::string rule_name(Rule rule) {
+  switch (rule) {
+    case Rule::Erm: return "erm";
+    case Rule::Resample: return "resample";
+    case Rule::Reweight: return "reweight";
+    case Rule::Drw: return "drw";
+    case Rule::Drs: return "drs";
+  }
+  return "?";
+}
+
+EpochPlan plan_for(Rule rule, int64_t epoch, int64_t step1) {
+  EpochPlan p;
+  const bool late = epoch >= step1;
+  p.balanced_sampling = rule == Rule::Resample || (rule == Rule::Drs && late);
+  p.class_weights = rule == Rule::Reweight || (rule == Rule::Drw && late);
+  return p;
+}
+
+std::vector<double> effective_number_weights(const std::vector<int64_t>& class_counts, double beta) {
+  std::vector<double> w;
+  double sum = 0;
+  for (int64_t n : class_counts) {
+    // 1 - beta^n computed stably for beta close to 1.
+    double effective = n > 0 ? -std::expm1(static_cast<double>(n) * std::log(beta)) : 0.0;
+    w.push_back(n > 0 ? (1.0 - beta) / effective : 0.0);
+    sum += w.back();
+  }
+  for (auto& v : w) v = sum > 0 ? v * static_cast<double>(class_counts.size()) / sum : 0.0;
+  return w;
+}
+
+static uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t derive_seed(uint64_t seed, uint64_t stream, uint64_t epoch) {
+  return splitmix64(splitmix64(splitmix64(seed) ^ stream) ^ epoch);
+}
+
+torch::Generator make_generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+torch::Tensor shuffled_order(int64_t n, torch::Generator& gen) {
+  return torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong));
+}
+
+torch::Tensor balanced_order(const torch::Tensor& labels, int64_t num_classes, int64_t n, torch::Generator& gen) {
+  auto y = labels.to(torch::kCPU);
+  auto counts = torch::bincount(y, {}, num_classes);
+  auto nonempty = counts.nonzero().flatten();
+  if (nonempty.numel() == 0) throw Error("class-balanced sampling needs at least one example");
+  // Rows grouped by class; class c occupies [start[c], start[c] + counts[c]).
+  auto by_class = std::get<1>(torch::sort(y, /*stable=*/true, /*dim=*/0, /*descending=*/false));
+  auto start = torch::cumsum(counts, 0) - counts;
+  auto pick = torch::randint(nonempty.numel(), {n}, gen, torch::TensorOptions().dtype(torch::kLong));
+  auto cls = nonempty.index_select(0, pick);
+  auto u = torch::rand({n}, gen, torch::TensorOptions().dtype(torch::kDouble));
+  auto offset = (u * counts.index_select(0, cls).to(torch::kDouble)).floor().to(torch::kLong);
+  offset = torch::minimum(offset, counts.index_select(0, cls) - 1);
+  return by_class.index_select(0, start.index_select(0, cls) + offset);
+}
+
+}  // namespace invkit::train

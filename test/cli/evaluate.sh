@@ -1,0 +1,50 @@
+# evaluate: metrics of a checkpoint on a set, CSV, and each input error.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$LIB"
+mk() { python3 "$HERE/make_classifier_set.py" "$@"; }
+
+mk train.st --counts 120,40,10,40 --seed 1
+mk test.st --counts 16,16,16,16 --seed 3
+train-classifier train.st --test test.st --arch cnn --epochs 4 --warmup 1 --step1 3 --step2 4 --batch 16 --lr 0.05 \
+  --seed 1 --threads 1 --quiet -o c.st >train.json
+evaluate c.st test.st --csv per-class.csv --threads 1 >eval.json
+python3 - <<'PY' || fail "evaluate report: $(cat eval.json)"
+import json
+e = json.load(open("eval.json"))
+t = json.load(open("train.json"))["test"]
+assert e["accuracy"] == t["accuracy"] and e["balanced_accuracy"] == t["balanced_accuracy"], (e, t)
+cm = e["confusion"]
+assert len(cm) == 4 and sum(map(sum, cm)) == 64 and all(sum(r) == 16 for r in cm), cm
+assert e["correct"] == sum(cm[i][i] for i in range(4))
+pc = [c["accuracy"] for c in e["per_class"]]
+assert all(abs(pc[i] - cm[i][i] / 16) < 1e-12 for i in range(4)), pc
+assert abs(e["balanced_accuracy"] - sum(pc) / 4) < 1e-12
+# training sizes 120, 40, 10, 40: many, medium, few, medium
+g = e["groups"]
+assert g["many"] == pc[0] and g["few"] == pc[2] and abs(g["medium"] - (pc[1] + pc[3]) / 2) < 1e-12, g
+rows = open("per-class.csv").read().splitlines()
+assert rows[0] == "class,name,train_count,support,accuracy" and rows[3].startswith("2,c2,10,16,"), rows
+PY
+# With --many 30 --few 5: classes 0, 1, 3 are many-shot, class 2 medium, none few.
+evaluate c.st test.st --many 30 --few 5 | python3 -c '
+import json, sys; e = json.load(sys.stdin); g = e["groups"]; pc = [c["accuracy"] for c in e["per_class"]]
+assert g["few"] is None and g["medium"] == pc[2] and abs(g["many"] - (pc[0] + pc[1] + pc[3]) / 3) < 1e-12, g
+assert g["many_threshold"] == 30 and g["few_threshold"] == 5, g' || fail "thresholds"
+
+# Under a transform: quarter turns move the quadrants, so accuracy drops; seeded.
+evaluate c.st test.st --transform 'rotate(90,90)' --seed 4 >rot1.json
+evaluate c.st test.st --transform 'rotate(90,90)' --seed 4 --batch 7 >rot2.json
+python3 - <<'PY' || fail "--transform: $(cat rot1.json)"
+import json
+a, b, e = json.load(open("rot1.json")), json.load(open("rot2.json")), json.load(open("eval.json"))
+assert a["transform"] and a["accuracy"] == b["accuracy"] and a["confusion"] == b["confusion"], (a, b)
+assert a["accuracy"] < e["accuracy"] - 0.3, (a["accuracy"], e["accuracy"])
+PY
+expect_fail 2 "" evaluate c.st test.st --transform 'nosuchop(1)'
+expect_fail 1 "not a classifier checkpoint" evaluate test.st test.st
+mk val5.st --counts 2,2,2,2,2 --seed 4
+expect_fail 1 "val5.st: label 4 at row 8 is outside the checkpoint's 4 classes" evaluate c.st val5.st
+mk big.st --counts 2,2,2,2 --shape 3,12,12
+expect_fail 1 "big.st: images are 3x12x12 but c.st expects 1x12x12" evaluate c.st big.st
+expect_fail 1 "nothing.st" evaluate c.st nothing.st
+echo ok

@@ -1,0 +1,101 @@
+# train-classifier on tiny separable sets: training, report, log, checkpoint
+# manifest, resume, SIGINT, and each input error.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$LIB"
+mk() { python3 "$HERE/make_classifier_set.py" "$@"; }
+
+# same_tensors A B: every tensor of A equals B's, byte for byte.
+same_tensors() {
+  python3 - "$1" "$2" <<'PY'
+import json, struct, sys
+def tensors(path):
+    b = open(path, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    h = json.loads(b[8:8 + n])
+    h.pop("__metadata__", None)
+    return {k: b[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]] for k, v in h.items()}
+a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
+assert a.keys() == b.keys(), (a.keys() ^ b.keys())
+bad = [k for k in a if a[k] != b[k]]
+assert not bad, bad
+PY
+}
+
+mk train.st --counts 40,40,40,40 --seed 1
+mk val.st --counts 8,8,8,8 --seed 2
+mk test.st --counts 16,16,16,16 --seed 3
+quick=(--arch cnn --epochs 4 --warmup 1 --step1 3 --step2 4 --batch 16 --lr 0.05 --seed 1 --threads 1 --quiet)
+
+train-classifier train.st --val val.st --test test.st "${quick[@]}" -o c.st --log log.jsonl >out.json
+[ -s c.st ] && [ -s c.st.last ] || fail "checkpoints missing"
+[ ! -e c.st.tmp ] || fail "temporary file left behind"
+python3 - <<'PY' || fail "report: $(cat out.json)"
+import json
+r = json.load(open("out.json"))
+t = r["test"]
+assert t["accuracy"] >= 0.9, t
+assert t["total"] == 64 and len(t["per_class"]) == 4, t
+assert t["groups"]["medium"] is not None and t["groups"]["few"] is None, t["groups"]
+assert r["checkpoint"] == "c.st" and 1 <= r["best_epoch"] <= 4, r
+log = [json.loads(l) for l in open("log.jsonl")]
+assert [l["epoch"] for l in log] == [1, 2, 3, 4], log
+assert [round(l["lr"], 12) for l in log] == [0.05, 0.05, 0.05, 0.0005], log
+for k in ("loss", "train_acc", "val_acc", "val_bacc", "seconds"):
+    assert k in log[0], k
+PY
+[ "$(json c.st 'd["manifest"]["format"]')" = "invkit.classifier/1" ] || fail "format"
+[ "$(json c.st 'd["manifest"]["arch"], d["manifest"]["channels"], d["manifest"]["height"]')" = "cnn 1 12" ] || fail "arch"
+[ "$(json c.st 'len(d["manifest"]["normalization"]["mean"])')" = 1 ] || fail "normalization"
+[ "$(json c.st 'd["manifest"]["class_counts"]')" = "[40, 40, 40, 40]" ] || fail "class counts"
+[ "$(json c.st 'd["manifest"]["metrics"]["test"]["accuracy"] == '"$(python3 -c 'import json; print(json.load(open("out.json"))["test"]["accuracy"])')"'')" = True ] \
+  || fail "test metrics not stored in the manifest"
+[ "$(json c.st.last 'd["manifest"]["epoch"]')" = 4 ] || fail "last epoch"
+[ "$(json c.st.last '"optimizer.conv1.weight.momentum_buffer" in [t["name"] for t in d["tensors"]]')" = True ] || fail "optimizer state"
+[ "$(json c.st '"bn1.num_batches_tracked" in [t["name"] for t in d["tensors"]]')" = True ] || fail "buffers"
+
+# Resume: 2 epochs + 2 more equals 4 epochs, tensor for tensor.
+aug=(--rule drs --flip --augment 'rotate(-20,20)')
+train-classifier train.st "${quick[@]}" "${aug[@]}" -o full.st >/dev/null
+train-classifier train.st "${quick[@]}" "${aug[@]}" -o part.st --epochs 2 >/dev/null
+train-classifier train.st "${quick[@]}" "${aug[@]}" -o part.st --resume part.st.last >/dev/null
+same_tensors full.st.last part.st.last || fail "resumed run differs from the uninterrupted one"
+expect_fail 2 "already finished 4 epochs" train-classifier train.st "${quick[@]}" "${aug[@]}" -o part.st --resume part.st.last
+[ "$(json full.st.last 'd["manifest"]["training"]["augment"]')" = "rotate(-20,20)" ] || fail "augment not recorded"
+
+# SIGINT: checkpoint, message, exit 1; the checkpoint resumes.
+train-classifier train.st "${quick[@]}" --epochs 1000 -o sig.st --log sig.jsonl 2>sig.err &
+pid=$!
+for _ in $(seq 600); do [ -s sig.jsonl ] && break; sleep 0.1; done
+kill -INT $pid
+rc=0; wait $pid || rc=$?
+[ "$rc" -eq 1 ] || fail "SIGINT: exit $rc"
+grep -q "train-classifier: error: interrupted by SIGINT at epoch .* saved sig.st.last" sig.err || fail "SIGINT message: $(cat sig.err)"
+[ -s sig.st.last ] || fail "no checkpoint after SIGINT"
+epochs=$(json sig.st.last 'd["manifest"]["epoch"]')
+train-classifier train.st "${quick[@]}" -o sig.st --epochs $((epochs + 1)) --resume sig.st.last >/dev/null
+# Wherever the signal landed (mid-epoch too), the resumed run equals an uninterrupted one.
+train-classifier train.st "${quick[@]}" -o ref.st --epochs $((epochs + 1)) >/dev/null
+same_tensors ref.st.last sig.st.last || fail "resumed after SIGINT differs (stopped at epoch $epochs step $(json sig.st.last 'd["manifest"]["step_in_epoch"]'))"
+
+# Errors, each with one line on stderr and no output file.
+mk empty.st --counts 10,0,10,10
+expect_fail 1 "empty.st: class 1 (\"c1\") has no training examples (pass --allow-empty-classes" \
+  train-classifier empty.st "${quick[@]}" -o e.st
+[ ! -e e.st ] || fail "output left after an error"
+train-classifier empty.st "${quick[@]}" --epochs 1 --allow-empty-classes -o e.st >/dev/null
+mk val5.st --counts 2,2,2,2,2 --seed 4
+expect_fail 1 "val5.st: label 4 at row 8 is outside the model's 4 classes" train-classifier train.st --val val5.st "${quick[@]}" -o x.st
+mk big.st --counts 2,2,2,2 --shape 1,16,16
+expect_fail 1 "big.st: images are 1x16x16 but train.st has 1x12x12" train-classifier train.st --test big.st "${quick[@]}" -o x.st
+mk rgb.st --counts 2,2,2,2 --shape 3,12,12
+expect_fail 1 "rgb.st: images are 3x12x12 but train.st has 1x12x12" train-classifier train.st --val rgb.st "${quick[@]}" -o x.st
+expect_fail 1 "loss is \(nan\|inf\) at epoch 1 step .*no checkpoint was written" train-classifier train.st "${quick[@]}" --warmup 0 --lr 1e30 -o x.st
+[ ! -e x.st ] || fail "a checkpoint was written after a bad loss"
+expect_fail 2 "unknown architecture 'resnet19'" train-classifier train.st "${quick[@]}" --arch resnet19 -o x.st
+expect_fail 2 "expected ce, ldam or focal" train-classifier train.st "${quick[@]}" --loss hinge -o x.st
+expect_fail 2 "expected erm, resample, reweight, drw or drs" train-classifier train.st "${quick[@]}" --rule smote -o x.st
+expect_fail 2 "rotat" train-classifier train.st "${quick[@]}" --augment 'rotate(1,2,3,4)' -o x.st
+expect_fail 2 "GIT training is not implemented yet" train-classifier train.st "${quick[@]}" --generator g.st -o x.st
+expect_fail 2 "output is required\|--output is required" train-classifier train.st "${quick[@]}"
+train-classifier --help | grep -q "Examples:" || fail "--help"
+echo ok

@@ -1,0 +1,191 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "invkit/error.h"
+#include "invkit/io/manifest.h"
+#include "invkit/io/safetensors.h"
+#include "invkit/train/checkpoint.h"
+#include "invkit/train/classifier_loop.h"
+#include "invkit/train/rules.h"
+
+using namespace invkit;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  // One directory per test process, removed when the process ends.
+  struct Dir {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("invkit-train-" + std::to_string(::getpid()));
+    Dir() { std::filesystem::create_directories(path); }
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static Dir dir;
+  return (dir.path / name).string();
+}
+
+// Class c lights up quadrant c of a 12x12 image, over noise: separable.
+Dataset quadrants(int64_t per_class, uint64_t seed, std::vector<int64_t> counts = {}) {
+  auto gen = train::make_generator(seed);
+  if (counts.empty()) counts.assign(4, per_class);
+  std::vector<torch::Tensor> xs, ys;
+  for (int64_t c = 0; c < 4; ++c) {
+    auto x = torch::randint(0, 100, {counts[c], 1, 12, 12}, gen, torch::kLong);
+    x.slice(2, (c / 2) * 6, (c / 2) * 6 + 6).slice(3, (c % 2) * 6, (c % 2) * 6 + 6) += 120;
+    xs.push_back(x.to(torch::kByte));
+    ys.push_back(torch::full({counts[c]}, c, torch::kLong));
+  }
+  Dataset d;
+  d.images = torch::cat(xs);
+  d.labels = torch::cat(ys);
+  d.class_names = {"nw", "ne", "sw", "se"};
+  return d;
+}
+
+train::TrainConfig quick(const std::string& out) {
+  train::TrainConfig c;
+  c.output = out;
+  c.arch = "cnn";
+  c.epochs = 4;
+  c.warmup = 1;
+  c.step1 = 3;
+  c.step2 = 4;
+  c.batch = 16;
+  c.lr = 0.05;
+  c.quiet = true;
+  c.seed = 11;
+  return c;
+}
+
+io::NamedTensors all_tensors(const std::string& path) {
+  auto st = io::Safetensors::read(path);
+  io::NamedTensors out;
+  for (const auto& t : st.tensors()) out.emplace_back(t.name, st.tensor(t.name));
+  return out;
+}
+
+}  // namespace
+
+TEST(Train, SeparableSetReaches95Percent) {
+  torch::manual_seed(1);
+  train::TrainInputs in;
+  in.train = quadrants(64, 1);
+  in.val = quadrants(16, 2);
+  in.test = quadrants(32, 3);
+  in.train_name = "train";
+  in.val_name = "val";
+  in.test_name = "test";
+  auto cfg = quick(temp_path("sep.st"));
+  cfg.epochs = 6;
+  cfg.step1 = 5;
+  cfg.step2 = 6;
+  auto report = train::train_classifier(cfg, in, torch::kCPU, {{"tool", "test"}});
+  EXPECT_GE(report["test"]["accuracy"].get<double>(), 0.95) << report.dump();
+  EXPECT_EQ(report["test"]["total"], 128);
+  // 64 training images per class: all medium-shot.
+  EXPECT_TRUE(report["test"]["groups"]["few"].is_null());
+  EXPECT_EQ(report["test"]["groups"]["medium"], report["test"]["balanced_accuracy"]);
+  auto m = io::manifest_of(io::Safetensors::read(cfg.output));
+  EXPECT_EQ(m["metrics"]["test"]["accuracy"], report["test"]["accuracy"]);
+  EXPECT_EQ(m["training"]["arch"], "cnn");
+  EXPECT_TRUE(std::filesystem::exists(cfg.output + ".last"));
+}
+
+TEST(Train, ResumeEqualsUninterrupted) {
+  torch::set_num_threads(1);
+  train::TrainInputs in;
+  in.train = quadrants(0, 4, {40, 20, 10, 5});
+  in.val = quadrants(4, 5);
+  in.train_name = "train";
+  in.val_name = "val";
+  for (std::string rule : {"drs", "drw"}) {
+    auto full = quick(temp_path("full-" + rule + ".st"));
+    full.rule = rule;
+    full.flip = true;
+    full.loss = rule == "drw" ? "ldam" : "focal";
+    torch::manual_seed(9);
+    train::train_classifier(full, in, torch::kCPU, {});
+
+    auto part = full;
+    part.output = temp_path("part-" + rule + ".st");
+    part.epochs = 2;
+    torch::manual_seed(9);
+    train::train_classifier(part, in, torch::kCPU, {});
+    auto rest = full;
+    rest.output = part.output;
+    rest.resume = part.output + ".last";
+    torch::manual_seed(1234);  // resuming must not depend on the init draws
+    train::train_classifier(rest, in, torch::kCPU, {});
+
+    auto a = all_tensors(full.output + ".last"), b = all_tensors(part.output + ".last");
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].first, b[i].first);
+      EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << rule << " " << a[i].first;
+    }
+    EXPECT_EQ(io::manifest_of(io::Safetensors::read(full.output + ".last"))["epoch"], 4);
+  }
+  torch::set_num_threads(2);
+}
+
+TEST(Train, InputErrors) {
+  train::TrainInputs in;
+  in.train = quadrants(0, 6, {5, 0, 5, 5});
+  in.train_name = "lt.st";
+  auto cfg = quick(temp_path("err.st"));
+  try {
+    train::train_classifier(cfg, in, torch::kCPU, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "lt.st: class 1 (\"ne\") has no training examples (pass --allow-empty-classes to train anyway)");
+  }
+  cfg.allow_empty_classes = true;
+  cfg.epochs = 1;
+  EXPECT_NO_THROW(train::train_classifier(cfg, in, torch::kCPU, {}));
+
+  in.train = quadrants(5, 6);
+  Dataset val = quadrants(2, 7);
+  val.class_names.push_back("extra");
+  val.labels[3] = 4;
+  in.val = val;
+  in.val_name = "val.st";
+  try {
+    train::check_inputs(cfg, in);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "val.st: label 4 at row 3 is outside the model's 4 classes (from lt.st)");
+  }
+  in.val.reset();
+  Dataset test = quadrants(2, 8);
+  test.images = torch::zeros({8, 3, 12, 12}, torch::kByte);
+  in.test = test;
+  in.test_name = "test.st";
+  try {
+    train::check_inputs(cfg, in);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "test.st: images are 3x12x12 but lt.st has 1x12x12");
+  }
+}
+
+TEST(Train, NonFiniteLossStops) {
+  train::TrainInputs in;
+  in.train = quadrants(16, 9);
+  in.train_name = "train";
+  auto cfg = quick(temp_path("nan.st"));
+  cfg.epochs = 3;
+  cfg.warmup = 0;
+  cfg.lr = 1e30;
+  try {
+    train::train_classifier(cfg, in, torch::kCPU, {});
+    FAIL() << "expected the loss to blow up";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("loss is "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(" at epoch "), std::string::npos) << e.what();
+  }
+}

@@ -1,0 +1,93 @@
+// evaluate: accuracy, balanced accuracy, per-class and many/medium/few-shot
+// accuracy and the confusion matrix of a classifier checkpoint on a data set.
+#include <fstream>
+#include <iostream>
+
+#include "invkit/cli/tool.h"
+#include "invkit/data/dataset.h"
+#include "invkit/error.h"
+#include "invkit/io/file.h"
+#include "invkit/metrics/accuracy.h"
+#include "invkit/models/classifier.h"
+#include "invkit/train/checkpoint.h"
+#include "invkit/transforms/transform.h"
+
+namespace {
+
+struct Options {
+  std::string checkpoint, data, transform, csv;
+  int64_t batch = 256;
+  invkit::metrics::ShotThresholds shots;
+};
+
+// A CSV field: numbers as JSON writes them, null empty, text quoted when it must be.
+std::string csv_cell(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  if (!v.is_string()) return v.dump();
+  std::string s = v.get<std::string>();
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  invkit::cli::Tool tool("evaluate",
+                         "Evaluate a classifier checkpoint on a data set: accuracy, balanced accuracy, per-class and "
+                         "many/medium/few-shot accuracy, confusion matrix (JSON on stdout).",
+                         "  evaluate erm.st test.st\n  evaluate erm.st test.st --csv per-class.csv --many 100 --few 20\n"
+                         "  evaluate erm.st test.st | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"accuracy\"])'");
+  auto& app = tool.app();
+  app.add_option("checkpoint", opt.checkpoint, "classifier checkpoint (train-classifier -o)")->required();
+  app.add_option("data", opt.data, "data set to evaluate on, or - for stdin")->required();
+  app.add_option("--transform", opt.transform, "transform SPEC applied to the images first");
+  app.add_option("--csv", opt.csv, "also write per-class rows (class, name, train_count, support, accuracy) to FILE");
+  app.add_option("--batch", opt.batch, "images per forward pass")->check(CLI::PositiveNumber);
+  app.add_option("--many", opt.shots.many, "many-shot: classes with more training examples than this");
+  app.add_option("--few", opt.shots.few, "few-shot: classes with fewer training examples than this");
+  tool.add_device().add_threads().add_seed();
+  return tool.run(argc, argv, [&] {
+    std::unique_ptr<invkit::transforms::Transform> transform;
+    if (!opt.transform.empty()) transform = invkit::transforms::parse_transform(opt.transform);
+    const auto device = tool.device();
+    auto clf = invkit::train::load_classifier(opt.checkpoint, device);
+    auto data = invkit::Dataset::load(opt.data);
+    const std::string name = invkit::io::input_name(opt.data);
+    if (data.channels() != clf.spec.channels || data.height() != clf.spec.height || data.width() != clf.spec.width)
+      throw invkit::Error(name + ": images are " + std::to_string(data.channels()) + "x" + std::to_string(data.height()) +
+                          "x" + std::to_string(data.width()) + " but " + opt.checkpoint + " expects " +
+                          std::to_string(clf.spec.channels) + "x" + std::to_string(clf.spec.height) + "x" +
+                          std::to_string(clf.spec.width));
+    if (data.size() > 0) {
+      int64_t hi = data.labels.max().item<int64_t>();
+      if (hi >= clf.spec.num_classes) {
+        auto row = (data.labels == hi).nonzero()[0][0].item<int64_t>();
+        throw invkit::Error(name + ": label " + std::to_string(hi) + " at row " + std::to_string(row) +
+                            " is outside the checkpoint's " + std::to_string(clf.spec.num_classes) + " classes");
+      }
+    }
+    if (transform) {
+      // Row i draws from (seed, i): the same bytes for any --batch or device count.
+      auto keys = torch::arange(data.size(), torch::kLong);
+      data.images = transform->apply(data.images.to(device), tool.common().seed, keys).to(torch::kCPU);
+    }
+    auto logits = invkit::models::predict_logits(*clf.model, clf.normalization, data.images, opt.batch, device);
+    auto m = invkit::metrics::classification_metrics(logits.argmax(1), data.labels, clf.spec.num_classes,
+                                                     clf.class_counts, opt.shots);
+    auto j = invkit::metrics::to_json(m, clf.class_names, clf.class_counts, opt.shots, true);
+    j["checkpoint"] = opt.checkpoint;
+    j["data"] = name;
+    if (transform) j["transform"] = transform->spec();
+    if (!opt.csv.empty()) {
+      std::string text = "class,name,train_count,support,accuracy\n";
+      for (const auto& c : j["per_class"])
+        text += csv_cell(c["class"]) + "," + csv_cell(c["name"]) + "," + csv_cell(c["train_count"]) + "," +
+                csv_cell(c["support"]) + "," + csv_cell(c["accuracy"]) + "\n";
+      invkit::io::write_all(opt.csv, text.data(), text.size());
+    }
+    std::cout << j.dump() << std::endl;
+  });
+}

@@ -1,0 +1,69 @@
+// train-classifier: train a CIFAR-style ResNet or a small CNN on a data set
+// with one of the paper's class-balancing recipes; keep the best and the
+// last checkpoint; print test metrics as one JSON object.
+#include <iostream>
+
+#include "invkit/cli/tool.h"
+#include "invkit/error.h"
+#include "invkit/io/file.h"
+#include "invkit/train/classifier_loop.h"
+
+int main(int argc, char** argv) {
+  invkit::train::TrainConfig cfg;
+  std::string train_path, val_path, test_path, generator;
+  invkit::cli::Tool tool(
+      "train-classifier",
+      "Train a classifier (resnet20/32/44/56 or cnn) with a balancing rule and loss; CKPT keeps the best epoch by "
+      "validation accuracy, CKPT.last the last. Test metrics go to stdout as JSON and into CKPT's manifest.",
+      "  train-classifier train.st --val val.st --test test.st --arch resnet20 --epochs 50 --step1 30 --step2 40 -o erm.st\n"
+      "  train-classifier lt.st --val val.st --rule drw --loss ldam -o ldam-drw.st --log train.jsonl\n"
+      "  train-classifier lt.st --val val.st -o erm.st --epochs 50 --resume erm.st.last");
+  auto& app = tool.app();
+  // A later option overrides an earlier one, so scripts can append to a recipe.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("train", train_path, "training set (invkit data set), or - for stdin")->required();
+  app.add_option("-o,--output", cfg.output, "checkpoint of the best epoch; the last epoch goes to OUTPUT.last")->required();
+  app.add_option("--val", val_path, "validation set: accuracy each epoch, picks the best epoch");
+  app.add_option("--test", test_path, "test set: metrics of the best checkpoint at the end");
+  app.add_option("--arch", cfg.arch, "resnet20|resnet32|resnet44|resnet56|cnn");
+  app.add_option("--loss", cfg.loss, "ce|ldam|focal (ldam uses a normalized last layer)");
+  app.add_option("--rule", cfg.rule, "erm|resample|reweight|drw|drs (drw/drs switch on after --step1 epochs)");
+  app.add_option("--epochs", cfg.epochs, "epochs")->check(CLI::PositiveNumber);
+  app.add_option("--warmup", cfg.warmup, "linear learning-rate warm-up epochs")->check(CLI::NonNegativeNumber);
+  app.add_option("--step1", cfg.step1, "lr x0.01 after this many epochs")->check(CLI::NonNegativeNumber);
+  app.add_option("--step2", cfg.step2, "lr x0.0001 after this many epochs")->check(CLI::NonNegativeNumber);
+  app.add_option("--batch", cfg.batch, "batch size")->check(CLI::PositiveNumber);
+  app.add_option("--lr", cfg.lr, "base learning rate")->check(CLI::NonNegativeNumber);
+  app.add_option("--momentum", cfg.momentum, "SGD momentum")->check(CLI::NonNegativeNumber);
+  app.add_option("--wd", cfg.wd, "weight decay")->check(CLI::NonNegativeNumber);
+  app.add_option("--augment", cfg.augment, "transform SPEC applied to every training batch (oracle augmentation)");
+  app.add_flag("--flip", cfg.flip, "random horizontal flips (not for characters)");
+  app.add_option("--generator", generator, "GIT generator checkpoint (not available yet)");
+  app.add_option("--save-every", cfg.save_every, "write OUTPUT.last every N epochs")->check(CLI::PositiveNumber);
+  app.add_option("--resume", cfg.resume, "continue from OUTPUT.last (repeat the other options)");
+  app.add_flag("--allow-empty-classes", cfg.allow_empty_classes, "train even if a class has no training example");
+  app.add_option("--many", cfg.shots.many, "many-shot: classes with more training examples than this");
+  app.add_option("--few", cfg.shots.few, "few-shot: classes with fewer training examples than this");
+  tool.add_device().add_threads().add_seed().add_quiet().add_log();
+  return tool.run(argc, argv, [&] {
+    if (!generator.empty()) throw invkit::UsageError("--generator: GIT training is not implemented yet");
+    if (cfg.output == "-") throw invkit::UsageError("--output must be a file (the checkpoint has a .last sibling)");
+    if (cfg.step2 < cfg.step1) throw invkit::UsageError("--step2 must not come before --step1");
+    cfg.seed = tool.common().seed;
+    cfg.quiet = tool.common().quiet;
+    cfg.log = tool.common().log;
+    invkit::train::TrainInputs in;
+    in.train_name = invkit::io::input_name(train_path);
+    in.train = invkit::Dataset::load(train_path);
+    if (!val_path.empty()) {
+      in.val_name = invkit::io::input_name(val_path);
+      in.val = invkit::Dataset::load(val_path);
+    }
+    if (!test_path.empty()) {
+      in.test_name = invkit::io::input_name(test_path);
+      in.test = invkit::Dataset::load(test_path);
+    }
+    auto report = invkit::train::train_classifier(cfg, in, tool.device(), tool.history_entry());
+    std::cout << report.dump() << std::endl;
+  });
+}
