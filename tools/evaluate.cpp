@@ -6,6 +6,7 @@
 #include "invkit/cli/tool.h"
 #include "invkit/data/dataset.h"
 #include "invkit/error.h"
+#include "invkit/io/csv.h"
 #include "invkit/io/file.h"
 #include "invkit/metrics/accuracy.h"
 #include "invkit/models/classifier.h"
@@ -19,17 +20,6 @@ struct Options {
   int64_t batch = 256;
   invkit::metrics::ShotThresholds shots;
 };
-
-// A CSV field: numbers as JSON writes them, null empty, text quoted when it must be.
-std::string csv_cell(const nlohmann::json& v) {
-  if (v.is_null()) return "";
-  if (!v.is_string()) return v.dump();
-  std::string s = v.get<std::string>();
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
 
 }  // namespace
 
@@ -56,19 +46,7 @@ int main(int argc, char** argv) {
     auto clf = invkit::train::load_classifier(opt.checkpoint, device);
     auto data = invkit::Dataset::load(opt.data);
     const std::string name = invkit::io::input_name(opt.data);
-    if (data.channels() != clf.spec.channels || data.height() != clf.spec.height || data.width() != clf.spec.width)
-      throw invkit::Error(name + ": images are " + std::to_string(data.channels()) + "x" + std::to_string(data.height()) +
-                          "x" + std::to_string(data.width()) + " but " + opt.checkpoint + " expects " +
-                          std::to_string(clf.spec.channels) + "x" + std::to_string(clf.spec.height) + "x" +
-                          std::to_string(clf.spec.width));
-    if (data.size() > 0) {
-      int64_t hi = data.labels.max().item<int64_t>();
-      if (hi >= clf.spec.num_classes) {
-        auto row = (data.labels == hi).nonzero()[0][0].item<int64_t>();
-        throw invkit::Error(name + ": label " + std::to_string(hi) + " at row " + std::to_string(row) +
-                            " is outside the checkpoint's " + std::to_string(clf.spec.num_classes) + " classes");
-      }
-    }
+    invkit::train::check_data_matches(clf, data, opt.checkpoint, name, /*same_classes=*/false);
     if (transform) {
       // Row i draws from (seed, i): the same bytes for any --batch or device count.
       auto keys = torch::arange(data.size(), torch::kLong);
@@ -84,8 +62,7 @@ int main(int argc, char** argv) {
     if (!opt.csv.empty()) {
       std::string text = "class,name,train_count,support,accuracy\n";
       for (const auto& c : j["per_class"])
-        text += csv_cell(c["class"]) + "," + csv_cell(c["name"]) + "," + csv_cell(c["train_count"]) + "," +
-                csv_cell(c["support"]) + "," + csv_cell(c["accuracy"]) + "\n";
+        text += invkit::io::csv_line({c["class"], c["name"], c["train_count"], c["support"], c["accuracy"]});
       invkit::io::write_all(opt.csv, text.data(), text.size());
     }
     std::cout << j.dump() << std::endl;

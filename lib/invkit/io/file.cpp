@@ -1,6 +1,7 @@
 #include "invkit/io/file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -82,6 +83,21 @@ AtomicWriter::AtomicWriter(std::string path) : path_(std::move(path)) {
     fd_ = STDOUT_FILENO;
     return;
   }
+  // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place:
+  // renaming a temporary file over it would replace the device itself.
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) throw Error(path_ + ": is a directory");
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) throw Error(path_ + ": cannot open: " + errno_text());
+    if (::isatty(fd_)) {
+      ::close(fd_);
+      fd_ = -1;
+      throw UsageError(path_ + ": refusing to write binary data to a terminal");
+    }
+    in_place_ = true;
+    return;
+  }
   tmp_ = path_ + ".tmp";
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(path_ + ": cannot create: " + errno_text());
@@ -90,7 +106,7 @@ AtomicWriter::AtomicWriter(std::string path) : path_(std::move(path)) {
 AtomicWriter::~AtomicWriter() {
   if (path_ == "-" || committed_) return;
   if (fd_ >= 0) ::close(fd_);
-  ::unlink(tmp_.c_str());
+  if (!in_place_) ::unlink(tmp_.c_str());
 }
 
 void AtomicWriter::write(const void* data, size_t size) {
@@ -106,6 +122,13 @@ void AtomicWriter::write(const void* data, size_t size) {
 
 void AtomicWriter::commit() {
   if (path_ == "-") {
+    committed_ = true;
+    return;
+  }
+  if (in_place_) {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) throw Error(path_ + ": close failed: " + errno_text());
     committed_ = true;
     return;
   }

@@ -23,7 +23,8 @@ void refuse_binary_to_terminal(const std::string& path);
 
 // Writes to PATH.tmp and renames it to PATH on commit(); a writer destroyed
 // before commit() removes its temporary file, so failures leave nothing.
-// For "-" it writes to stdout, and commit() flushes.
+// For "-" it writes to stdout; a path that names a device or a FIFO
+// (/dev/null, /dev/stdout) is written in place.
 class AtomicWriter {
  public:
   explicit AtomicWriter(std::string path);
@@ -38,6 +39,7 @@ class AtomicWriter {
   std::string path_;
   std::string tmp_;
   int fd_ = -1;
+  bool in_place_ = false;  // a device or FIFO, written directly
   bool committed_ = false;
 };
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "invkit/data/dataset.h"
 #include "invkit/io/safetensors.h"
 #include "invkit/models/classifier.h"
 
@@ -47,6 +48,11 @@ struct LoadedClassifier {
 // Reads a checkpoint; a file that is not an invkit.classifier/1 checkpoint
 // or lacks a tensor is an Error naming it.
 LoadedClassifier load_classifier(const std::string& path, torch::Device device);
+// Throws Error unless `data` fits the classifier: the same image shape and
+// labels within its classes (with same_classes, also the same class count).
+void check_data_matches(const LoadedClassifier& clf, const Dataset& data, const std::string& checkpoint_name,
+                        const std::string& data_name, bool same_classes);
+
 // Same, from an already parsed file.
 LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device);
 

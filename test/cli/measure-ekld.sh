@@ -1,0 +1,95 @@
+# measure-ekld: per-class eKLD of checkpoints under a transform; the report,
+# CSV, SVG and dumped logits agree; errors are clear.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$LIB"
+mk() { python3 "$HERE/make_classifier_set.py" "$@"; }
+
+mk train.st --counts 120,40,10,40 --seed 1
+mk test.st --counts 16,16,16,16 --seed 3
+for s in 1 2; do
+  train-classifier train.st --arch cnn --epochs 2 --warmup 1 --step1 1 --step2 2 --batch 16 --lr 0.05 \
+    --seed $s --threads 1 --quiet -o c$s.st >/dev/null
+done
+
+# The identity transform: eKLD 0, consistency 1.
+measure-ekld c1.st test.st --transform identity --samples 3 --quiet >id.json
+python3 - <<'PY' || fail "identity: $(cat id.json)"
+import json
+r = json.load(open("id.json"))["checkpoints"][0]
+assert len(r["classes"]) == 4
+for c in r["classes"]:
+    assert c["ekld"] <= 1e-7 and c["consistency"] == 1.0 and c["images"] == 16, c
+PY
+
+# Two checkpoints under rotation, with every side output.
+measure-ekld c1.st c2.st test.st --transform 'rotate(-180,180)' --per-class 5 --samples 4 --seed 9 --quiet \
+  --csv e.csv --plot e.svg --dump-logits logits.st >rot.json
+measure-ekld c1.st c2.st test.st --transform 'rotate(-180,180)' --per-class 5 --samples 4 --seed 9 --quiet \
+  --batch 3 >rot2.json
+python3 - <<'PY' || fail "the report depends on --batch"
+import json
+a, b = json.load(open("rot.json")), json.load(open("rot2.json"))
+for x, y in zip(a["checkpoints"], b["checkpoints"]):
+    for c, d in zip(x["classes"], y["classes"]):
+        assert c["consistency"] == d["consistency"] and abs(c["ekld"] - d["ekld"]) < 1e-6 * max(1, c["ekld"]), (c, d)
+PY
+python3 - <<'PY' || fail "rotation report"
+import csv, json, math, struct
+import xml.etree.ElementTree as ET
+r = json.load(open("rot.json"))
+assert r["settings"]["transform"] and r["settings"]["samples"] == 4
+assert [c["checkpoint"] for c in r["checkpoints"]] == ["c1.st", "c2.st"]
+for ck in r["checkpoints"]:
+    assert [c["n_train"] for c in ck["classes"]] == [120, 40, 10, 40]
+    assert all(c["images"] == 5 and c["ekld"] >= 0 for c in ck["classes"])
+    s = ck["summary"]
+    assert abs(s["mean_ekld"] - sum(c["ekld"] for c in ck["classes"]) / 4) < 1e-12
+    assert s["ekld_by_group"]["few"] == ck["classes"][2]["ekld"]  # 10 < 20
+# CSV: a header and a row per class and checkpoint.
+rows = list(csv.DictReader(open("e.csv")))
+assert len(rows) == 8 and rows[4]["checkpoint"] == "c2.st" and rows[4]["id"] == "0"
+assert abs(float(rows[1]["ekld"]) - r["checkpoints"][0]["classes"][1]["ekld"]) < 1e-9
+# SVG: well-formed, a point per class and checkpoint (+ 2 legend marks).
+svg = ET.parse("e.svg").getroot()
+circles = [e for e in svg.iter() if e.tag.endswith("circle")]
+assert len(circles) == 8 + 2, len(circles)
+# Dumped logits recompute the reported eKLD.
+raw = open("logits.st", "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+head = json.loads(raw[8:8 + n])
+def tensor(name):
+    t = head[name]; b, e = t["data_offsets"]; data = raw[8 + n + b:8 + n + e]
+    fmt = {"F32": "f", "I64": "q"}[t["dtype"]]
+    return list(struct.unpack("<%d%s" % (len(data) // struct.calcsize(fmt), fmt), data)), t["shape"]
+labels, _ = tensor("labels")
+def log_softmax(v):
+    m = max(v); z = math.log(sum(math.exp(x - m) for x in v)) + m
+    return [x - z for x in v]
+for k in range(2):
+    orig, (m, c) = tensor("original.%d" % k)
+    trans, (_, s, _) = tensor("transformed.%d" % k)
+    per_class = {}
+    for i in range(m):
+        p = log_softmax(orig[i * c:(i + 1) * c])
+        kl = 0.0
+        for j in range(s):
+            q = log_softmax(trans[(i * s + j) * c:(i * s + j + 1) * c])
+            kl += sum(math.exp(a) * (a - b) for a, b in zip(p, q))
+        per_class.setdefault(labels[i], []).append(kl / s)
+    for cls, v in per_class.items():
+        want = sum(v) / len(v)
+        got = r["checkpoints"][k]["classes"][cls]["ekld"]
+        assert abs(want - got) < 1e-5 * max(1.0, want), (k, cls, want, got)
+PY
+
+# Errors: one line, exit 1 or 2, and no side output left behind.
+mk three.st --counts 5,5,5 --seed 2
+mk small.st --counts 5,5,5,5 --shape 1,10,10 --seed 2
+expect_fail 1 'three.st: has 3 classes but c1.st was trained on 4' measure-ekld c1.st three.st --transform identity --csv x.csv
+expect_fail 1 'small.st: images are 1x10x10 but c1.st expects 1x12x12' measure-ekld c1.st small.st --transform identity
+expect_fail 2 'give the transformation' measure-ekld c1.st test.st
+expect_fail 2 'excludes' measure-ekld c1.st test.st --transform identity --generator g.st
+expect_fail 2 'nosuch' measure-ekld c1.st test.st --transform 'nosuch(1)'
+expect_fail 1 'not-there.st' measure-ekld not-there.st test.st --transform identity
+[ ! -e x.csv ] || fail "a failed run left x.csv"
+echo ok

@@ -1,0 +1,172 @@
+// measure-ekld: per-class invariance (eKLD, consistency, accuracy) of one or
+// more classifiers under a nuisance transformation, against class size.
+#include <cmath>
+#include <iostream>
+
+#include "invkit/cli/progress.h"
+#include "invkit/cli/tool.h"
+#include "invkit/data/dataset.h"
+#include "invkit/error.h"
+#include "invkit/io/csv.h"
+#include "invkit/io/file.h"
+#include "invkit/io/manifest.h"
+#include "invkit/io/safetensors.h"
+#include "invkit/metrics/ekld_protocol.h"
+#include "invkit/metrics/svg_plot.h"
+#include "invkit/models/classifier.h"
+#include "invkit/models/generator_sampling.h"
+#include "invkit/train/checkpoint.h"
+#include "invkit/transforms/transform.h"
+
+namespace {
+
+struct Options {
+  std::vector<std::string> files;  // CKPT... DATA
+  std::string transform;           // augment grammar
+  std::string generator;           // a train-generator checkpoint
+  int64_t per_class = 40;          // held-out images per class
+  int64_t samples = 100;           // draws of T(.|x) per image
+  int64_t batch = 1000;            // transformed images per forward pass
+  int64_t many = 100, few = 20;    // shot-group thresholds on training size
+  std::string csv, plot, dump_logits;
+};
+
+std::string base_name(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  invkit::cli::Tool tool(
+      "measure-ekld",
+      "Per-class invariance of classifiers under a nuisance transformation: eKLD (mean KL(P(.|x) || P(.|x')) in nats), "
+      "its standard error, consistency and accuracy, against each class's training size. JSON on stdout.",
+      "  measure-ekld erm.st test.st --transform rotate --plot ekld.svg > ekld.json\n"
+      "  measure-ekld erm.st git.st test.st --transform background --csv ekld.csv --plot ekld.svg\n"
+      "  measure-ekld erm.st test.st --transform 'rotate(-180,180)' --per-class 10 --samples 20");
+  auto& app = tool.app();
+  app.add_option("files", opt.files, "CKPT [CKPT...] DATA: classifier checkpoints, then the held-out data set")
+      ->required()
+      ->expected(2, -1);
+  auto* t = app.add_option("--transform", opt.transform, "transform SPEC (the augment grammar)");
+  auto* g = app.add_option("--generator", opt.generator, "a train-generator checkpoint in place of --transform");
+  t->excludes(g);
+  app.add_option("--per-class", opt.per_class, "held-out images per class (fewer if a class has fewer)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--samples", opt.samples, "draws of T(.|x) per image")->check(CLI::PositiveNumber);
+  app.add_option("--batch", opt.batch, "transformed images per forward pass")->check(CLI::PositiveNumber);
+  app.add_option("--many", opt.many, "many-shot: classes with more training examples than this");
+  app.add_option("--few", opt.few, "few-shot: classes with fewer training examples than this");
+  app.add_option("--csv", opt.csv, "also write the per-class rows to FILE");
+  app.add_option("--plot", opt.plot, "write an SVG scatter of eKLD against training class size to FILE");
+  app.add_option("--dump-logits", opt.dump_logits, "write original and transformed logits (safetensors) to FILE");
+  tool.add_device().add_threads().add_seed().add_quiet();
+  return tool.run(argc, argv, [&] {
+    if (opt.transform.empty() == opt.generator.empty())
+      throw invkit::UsageError("give the transformation: --transform SPEC or --generator GEN");
+    const auto device = tool.device();
+    const uint64_t seed = tool.common().seed;
+    const std::string data_path = opt.files.back();
+    const std::vector<std::string> checkpoints(opt.files.begin(), opt.files.end() - 1);
+
+    // The transformation x -> x' for a batch, keyed per draw.
+    std::unique_ptr<invkit::transforms::Transform> transform;
+    invkit::models::LoadedGenerator generator;
+    invkit::metrics::TransformFn draw;
+    nlohmann::json settings = {{"per_class", opt.per_class}, {"samples", opt.samples}, {"seed", seed},
+                               {"many", opt.many}, {"few", opt.few}};
+    if (!opt.transform.empty()) {
+      transform = invkit::transforms::parse_transform(opt.transform);
+      settings["transform"] = transform->spec();
+      draw = [&](const torch::Tensor& x, const torch::Tensor& keys) {
+        return transform->apply(x.to(device), seed, keys).to(torch::kCPU);
+      };
+    } else {
+      generator = invkit::models::load_generator(opt.generator, device);
+      settings["generator"] = opt.generator;
+      draw = [&](const torch::Tensor& x, const torch::Tensor& keys) {
+        return invkit::models::generate(generator, x.to(device), seed, keys).to(torch::kCPU);
+      };
+    }
+
+    auto data = invkit::Dataset::load(data_path);
+    const std::string data_name = invkit::io::input_name(data_path);
+    settings["data"] = data_name;
+    std::vector<invkit::train::LoadedClassifier> classifiers;
+    std::vector<invkit::metrics::LogitsFn> models;
+    for (const auto& path : checkpoints) {
+      classifiers.push_back(invkit::train::load_classifier(path, device));
+      auto& clf = classifiers.back();
+      invkit::train::check_data_matches(clf, data, path, data_name, /*same_classes=*/true);
+      if (static_cast<int64_t>(clf.class_counts.size()) != clf.spec.num_classes)
+        throw invkit::Error(path + ": the manifest has no training class counts");
+    }
+    for (auto& clf : classifiers)
+      models.push_back([&clf, &opt, device](const torch::Tensor& x) {
+        return invkit::models::predict_logits(*clf.model, clf.normalization, x, opt.batch, device);
+      });
+
+    auto rows = invkit::metrics::select_per_class(data.labels, data.num_classes(), opt.per_class, seed);
+    auto images = data.images.index_select(0, rows);
+    auto labels = data.labels.index_select(0, rows);
+    invkit::cli::Progress bar("measure-ekld", static_cast<int64_t>(models.size()) * rows.size(0) * (opt.samples + 1),
+                              "img", tool.common().quiet);
+    auto logits = invkit::metrics::collect_logits(images, opt.samples, opt.batch, draw, models,
+                                                  [&](int64_t done, int64_t) { bar.update(done); });
+    bar.finish();
+
+    nlohmann::json report = {{"settings", settings}, {"checkpoints", nlohmann::json::array()}};
+    std::string csv = invkit::io::csv_line(
+        {"checkpoint", "id", "name", "n_train", "ekld", "ekld_sem", "consistency", "accuracy", "images"});
+    invkit::metrics::ScatterPlot plot;
+    plot.title = "eKLD under " + (transform ? transform->spec() : "generator " + base_name(opt.generator));
+    plot.x_label = "training examples in the class";
+    plot.y_label = "eKLD (nats)";
+    plot.log_x = true;
+    invkit::io::NamedTensors dump{{"labels", labels}, {"rows", rows}};
+    for (size_t k = 0; k < classifiers.size(); ++k) {
+      const auto& clf = classifiers[k];
+      auto classes = invkit::metrics::per_class_invariance(logits.original[k], logits.transformed[k], labels,
+                                                           data.num_classes());
+      invkit::metrics::Series series{base_name(checkpoints[k]), {}, {}, {}};
+      nlohmann::json class_rows = nlohmann::json::array();
+      for (auto& c : classes) {
+        c.name = data.class_names[c.id];
+        c.n_train = clf.class_counts[c.id];
+        class_rows.push_back(invkit::metrics::to_json(c));
+        const auto& r = class_rows.back();
+        csv += invkit::io::csv_line({checkpoints[k], r["id"], r["name"], r["n_train"], r["ekld"], r["ekld_sem"],
+                                     r["consistency"], r["accuracy"], r["images"]});
+        series.x.push_back(static_cast<double>(c.n_train));
+        series.y.push_back(c.ekld);
+        series.labels.push_back(c.name);
+      }
+      plot.series.push_back(series);
+      auto summary = invkit::metrics::summarize(classes, opt.many, opt.few);
+      auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+      report["checkpoints"].push_back(
+          {{"checkpoint", checkpoints[k]},
+           {"classes", class_rows},
+           {"summary", {{"mean_ekld", num(summary.mean_ekld)}, {"spearman", num(summary.spearman)},
+                        {"ekld_by_group", summary.groups}}}});
+      dump.emplace_back("original." + std::to_string(k), logits.original[k].contiguous());
+      dump.emplace_back("transformed." + std::to_string(k), logits.transformed[k].contiguous());
+    }
+
+    // Side outputs first, so a failure leaves stdout empty.
+    if (!opt.csv.empty()) invkit::io::write_all(opt.csv, csv.data(), csv.size());
+    if (!opt.plot.empty()) {
+      std::string svg = invkit::metrics::render_svg(plot);
+      invkit::io::write_all(opt.plot, svg.data(), svg.size());
+    }
+    if (!opt.dump_logits.empty()) {
+      nlohmann::json manifest = {{"format", "invkit.logits/1"}, {"settings", settings}, {"checkpoints", checkpoints},
+                                 {"class_names", data.class_names}, {"history", {tool.history_entry()}}};
+      invkit::io::write_safetensors(opt.dump_logits, dump, invkit::io::metadata_with_manifest(manifest));
+    }
+    std::cout << report.dump() << std::endl;
+  });
+}
