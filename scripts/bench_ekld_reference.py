@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""Python reference for `scripts/bench ekld`: the paper's eKLD protocol as
+its code runs it (AllanYangZhou/generative-invariance-transfer,
+core/datasets/kdatasets.py make_inv_data + calc_outputs_inv + the KL of
+torch.distributions): for each class, 40 test images, each transformed 100
+times one at a time by torchvision (ToPILImage, RandomRotation(180, BICUBIC),
+ToTensor), then resnet20 on the originals and the transformed stacks, then
+KL(P(.|x) || P(.|x')). Written from that description; the model is the one of
+bench_classifier.py (untrained: speed does not depend on the weights).
+
+usage: bench_ekld_reference.py TEST-IMAGES.gz TEST-LABELS.gz [--threads 2] [--per-class 40] [--samples 100]
+Prints one JSON object: seconds for the whole protocol.
+"""
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.distributions import Categorical
+from torch.distributions.kl import kl_divergence
+from torchvision.transforms import Compose, RandomRotation, ToPILImage, ToTensor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_classifier import ResNet  # noqa: E402
+
+
+def read_idx(path, offset):
+    return np.frombuffer(gzip.open(path).read(), dtype=np.uint8, offset=offset)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("images")
+    ap.add_argument("labels")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--per-class", type=int, default=40)
+    ap.add_argument("--samples", type=int, default=100)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    np.random.seed(0)
+    images = read_idx(a.images, 16).reshape(-1, 28, 28)
+    labels = read_idx(a.labels, 8)
+    model = ResNet(20).eval()
+    tfm = Compose([ToPILImage(), RandomRotation(180, Image.BICUBIC), ToTensor()])
+    orig_tfm = Compose([ToPILImage(), ToTensor()])
+    mean, std = 0.2860, 0.3530
+
+    start = time.perf_counter()
+    klds = []
+    with torch.no_grad():
+        for c in range(10):
+            class_images = images[labels == c]
+            idcs = np.random.choice(len(class_images), len(class_images), replace=False)
+            orig, tfmd = [], []
+            for i in range(a.per_class):
+                x = class_images[idcs[i]]
+                tfmd.append(torch.stack([tfm(x) for _ in range(a.samples)]))
+                orig.append(orig_tfm(x))
+            orig, tfmd = torch.stack(orig), torch.stack(tfmd)
+            b, s, ch, h, w = tfmd.shape
+            orig_logits = model((orig - mean) / std)
+            tfmd_logits = model((tfmd.reshape(b * s, ch, h, w) - mean) / std).reshape(b, s, -1)
+            p = Categorical(logits=orig_logits[:, None, :].repeat(1, s, 1))
+            q = Categorical(logits=tfmd_logits)
+            klds.append(kl_divergence(p, q).mean().item())
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "classes": 10, "per_class": a.per_class, "samples": a.samples}))
+
+
+if __name__ == "__main__":
+    main()
