@@ -13,6 +13,7 @@
 #include "invkit/error.h"
 #include "invkit/io/file.h"
 #include "invkit/io/image.h"
+#include "invkit/models/generator_sampling.h"
 #include "invkit/transforms/transform.h"
 
 namespace {
@@ -21,7 +22,7 @@ struct Options {
   std::string input;          // data set, or - for stdin
   std::string output;         // data set, or - for stdout
   std::string transform;      // spec (docs/augment.md)
-  std::string generator;      // learned transform (not implemented yet)
+  std::string generator;      // learned transform: a train-generator checkpoint
   int64_t samples = 1;        // transformed copies per image
   bool keep_original = false; // the untransformed image first
   bool record_params = false; // store the drawn parameters in `params`
@@ -71,7 +72,8 @@ int main(int argc, char** argv) {
   app.add_option("-t,--transform", opt.transform,
                  "transform spec, e.g. rotate, background, dilate-erode, 'rotate(-30,30)+scale(0.9,1.1)' "
                  "(grammar in docs/augment.md)");
-  app.add_option("--generator", opt.generator, "learned transform from train-generator (not implemented yet)");
+  app.add_option("--generator", opt.generator,
+                 "learned transform: draw T(x) from a train-generator checkpoint (random style codes) instead of --transform");
   app.add_option("-k,--samples", opt.samples, "transformed copies per image")->check(CLI::PositiveNumber);
   app.add_flag("--keep-original", opt.keep_original, "put each untransformed image before its samples");
   app.add_flag("--record-params", opt.record_params,
@@ -83,14 +85,30 @@ int main(int argc, char** argv) {
   tool.add_device().add_threads().add_seed().add_quiet().add_log();
 
   return tool.run(argc, argv, [&] {
-    if (!opt.generator.empty())
-      throw invkit::UsageError("--generator " + opt.generator + ": not implemented yet: needs train-generator");
-    if (opt.transform.empty()) throw invkit::UsageError("give --transform SPEC (see augment --help)");
-    auto transform = invkit::transforms::parse_transform(opt.transform);
+    if (opt.transform.empty() == opt.generator.empty())
+      throw invkit::UsageError("give one of --transform SPEC or --generator GEN (see augment --help)");
     Shard shard = opt.shard.empty() ? Shard{} : parse_shard(opt.shard);
     invkit::io::refuse_binary_to_terminal(opt.output);
     const torch::Device device = tool.device();
     const uint64_t seed = tool.common().seed;
+
+    // The draw x -> x' (and its parameters) of a transform spec or a generator,
+    // whose parameters are the style codes it drew.
+    std::unique_ptr<invkit::transforms::Transform> transform;
+    invkit::models::LoadedGenerator generator;
+    std::vector<std::string> names;
+    if (!opt.transform.empty()) {
+      transform = invkit::transforms::parse_transform(opt.transform);
+      names = transform->param_names();
+    } else {
+      generator = invkit::models::load_generator(opt.generator, device);
+      for (int64_t i = 0; i < generator.options.style_dim; ++i) names.push_back("style" + std::to_string(i));
+    }
+    auto draw = [&](const torch::Tensor& x, const torch::Tensor& keys, torch::Tensor* p) {
+      if (transform) return transform->apply(x, seed, keys, p);
+      if (p) *p = invkit::models::style_codes(generator.options.style_dim, seed, keys);
+      return invkit::models::generate(generator, x, seed, keys);
+    };
 
     invkit::Dataset in = invkit::Dataset::load(opt.input);
     const int64_t N = in.size(), K = opt.samples, per = K + (opt.keep_original ? 1 : 0);
@@ -102,7 +120,6 @@ int main(int argc, char** argv) {
     auto rows = torch::arange(lo, hi, torch::kLong).repeat_interleave(per);
     invkit::Dataset out = in.select(rows);
     out.params = torch::Tensor();
-    const auto names = transform->param_names();
     const int64_t P = static_cast<int64_t>(names.size());
     torch::Tensor params;
     if (opt.record_params) params = torch::full({n * per, P}, std::numeric_limits<float>::quiet_NaN(), torch::kFloat);
@@ -124,7 +141,7 @@ int main(int argc, char** argv) {
       auto x = src.to(device);
       auto t0 = std::chrono::steady_clock::now();
       std::clock_t c0 = std::clock();
-      auto y = transform->apply(x, seed, keys.view(-1), opt.record_params ? &p : nullptr).to(torch::kCPU);
+      auto y = draw(x, keys.view(-1), opt.record_params ? &p : nullptr).to(torch::kCPU);
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       cpu_seconds += static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
       images5.slice(0, b, e).slice(1, first, per).copy_(y.view({m, K, C, H, W}));
@@ -152,10 +169,13 @@ int main(int argc, char** argv) {
     } else {
       out.extra.erase("params_columns");
     }
-    out.extra["augment"] = {{"transform", transform->spec()}, {"seed", seed}, {"samples", K},
-                            {"keep_original", opt.keep_original}, {"device", device.str()}};
+    out.extra["augment"] = {{"seed", seed}, {"samples", K}, {"keep_original", opt.keep_original}, {"device", device.str()}};
     auto entry = tool.history_entry();
-    entry["transform"] = transform->spec();
+    if (transform) {
+      out.extra["augment"]["transform"] = entry["transform"] = transform->spec();
+    } else {
+      out.extra["augment"]["generator"] = entry["generator"] = opt.generator;
+    }
     out.add_history(entry);
     out.save(opt.output);
   });

@@ -103,8 +103,36 @@ expect_fail 2 "rotate: lo 10 > hi -10" augment --transform 'rotate(10,-10)' in.s
 expect_fail 2 "weight 0 must be > 0" augment --transform '0:dilate(2,4)|1:identity' in.st -o x.st
 expect_fail 2 "k must be >= 1" augment --transform 'erode(0,2)' in.st -o x.st
 expect_fail 2 "rotate takes 2 arguments" augment --transform 'rotate(1)' in.st -o x.st
-expect_fail 2 "not implemented yet: needs train-generator" augment --generator gen.st in.st -o x.st
-expect_fail 2 "give --transform" augment in.st -o x.st
+# A learned transform: K generated copies per image, labels kept, style codes as params.
+python3 "$(dirname "$LIB")/make_generator_set.py" gset.st 6 12
+train-generator gset.st -o gen.st --iters 2 --gen-dim 8 --style-dim 2 --mlp-dim 16 --res-blocks 1 --dis-dim 8 \
+  --dis-layers 2 --seed 1 --threads 1 -q
+augment --generator gen.st --samples 3 --record-params --seed 5 gset.st -o g1.st
+augment --generator gen.st --samples 3 --record-params --seed 5 --batch 1 gset.st -o g2.st
+python3 - <<'PY' || fail "--generator output"
+import json, struct
+def load(path):
+    raw = open(path, "rb").read(); n = struct.unpack("<Q", raw[:8])[0]; return json.loads(raw[8:8 + n])
+def data(path, name):
+    raw = open(path, "rb").read(); n = struct.unpack("<Q", raw[:8])[0]; b, e = load(path)[name]["data_offsets"]
+    return raw[8 + n + b:8 + n + e]
+# Batching changes the convolutions' float rounding only: pixels within 1 level, same style codes.
+a, b = data("g1.st", "images"), data("g2.st", "images")
+assert len(a) == len(b) and max(abs(x - y) for x, y in zip(a, b)) <= 1
+assert data("g1.st", "params") == data("g2.st", "params")
+g, s = load("g1.st"), load("gset.st")
+m, ms = json.loads(g["__metadata__"]["invkit"]), json.loads(s["__metadata__"]["invkit"])
+n = s["labels"]["shape"][0]
+assert g["labels"]["shape"][0] == 3 * n and m["augment"]["generator"] == "gen.st", m["augment"]
+assert [c // 3 for c in m["class_counts"]] == ms["class_counts"] and m["params_columns"] == ["style0", "style1"]
+assert g["params"]["shape"] == [3 * n, 2] and m["history"][-1]["generator"] == "gen.st"
+PY
+augment --generator gen.st --samples 3 --seed 6 gset.st -o g3.st
+! cmp -s g1.st g3.st || fail "--generator ignores the seed"
+expect_fail 2 "give one of --transform SPEC or --generator GEN" augment --generator gen.st --transform rotate in.st -o x.st
+python3 "$(dirname "$LIB")/make_augment_input.py" other.st 4 8 8
+expect_fail 1 "gen.st" augment --generator gen.st other.st -o x.st
+expect_fail 2 "give one of --transform SPEC or --generator GEN" augment in.st -o x.st
 expect_fail 2 "--shard 4/3: need 1 <= i <= n" augment --transform rotate --shard 4/3 in.st -o x.st
 expect_fail 2 "--shard 1-3: expected i/n" augment --transform rotate --shard 1-3 in.st -o x.st
 expect_fail 2 "samples" augment --transform rotate --samples 0 in.st -o x.st
