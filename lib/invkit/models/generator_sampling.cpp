@@ -3,19 +3,13 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "invkit/error.h"
+#include "invkit/random.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
 
 namespace invkit::models {
 
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 std::string shape_text(at::IntArrayRef s) {
   std::string t = "[";

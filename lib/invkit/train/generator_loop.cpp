@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "invkit/error.h"
+#include "invkit/random.h"
 #include "invkit/io/image.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
@@ -13,13 +14,6 @@
 namespace invkit::train {
 
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // Random streams of one iteration.
 constexpr uint64_t kStreamStyle = 1, kStreamBalanced = 2, kStreamEpoch = 3, kStreamFlip = 4;

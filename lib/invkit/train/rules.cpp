@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "invkit/error.h"
+#include "invkit/random.h"
 
 namespace invkit::train {
 
@@ -47,13 +48,6 @@ std::vector<double> effective_number_weights(const std::vector<int64_t>& class_c
   }
   for (auto& v : w) v = sum > 0 ? v * static_cast<double>(class_counts.size()) / sum : 0.0;
   return w;
-}
-
-static uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
 }
 
 uint64_t derive_seed(uint64_t seed, uint64_t stream, uint64_t epoch) {

@@ -5,15 +5,12 @@
 #include <cmath>
 #include <cstdint>
 
+#include "invkit/random.h"
+
 namespace invkit::transforms {
 
-// splitmix64's finalizer: a bijective 64-bit mix with good avalanche.
-inline uint64_t mix64(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using invkit::splitmix64;
+inline uint64_t mix64(uint64_t z) { return splitmix64(z); }
 
 // The draws of one image (key) for one operation (stream).
 class Draws {
