@@ -21,6 +21,11 @@ expect_fail 1 'no-such.st: cannot open' inspect no-such.st
 expect_fail 2 'inspect: error: input is required' inspect
 expect_fail 2 'inspect: error: The following argument was not expected: --frobnicate' inspect --frobnicate x
 
+# inspect reads any safetensors file; a tool that loads it as a data set validates it.
+expect_fail 1 'label-out-of-range.st: label 3 at row 1 is out of range \[0, 3)' \
+  resample --per-class 1 "$FIXTURES/label-out-of-range.st" -o x.st
+[ ! -e x.st ] || fail "partial output after a bad data set"
+
 inspect --help | grep -q 'Examples:' || fail "--help has no examples"
 inspect --version | grep -q '^inspect (invkit) ' || fail "--version"
 echo ok

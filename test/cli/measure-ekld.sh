@@ -82,6 +82,18 @@ for k in range(2):
         assert abs(want - got) < 1e-5 * max(1.0, want), (k, cls, want, got)
 PY
 
+# A learned transformation: a (tiny) generator trained on the training set.
+train-generator train.st -o gen.st --iters 2 --gen-dim 8 --style-dim 2 --mlp-dim 16 --res-blocks 1 --dis-dim 8 \
+  --dis-layers 2 --seed 1 --threads 1 -q
+measure-ekld c1.st test.st --generator gen.st --per-class 3 --samples 2 --quiet >gen.json
+python3 - <<'PY' || fail "--generator report: $(cat gen.json)"
+import json
+r = json.load(open("gen.json"))
+assert r["settings"]["generator"] == "gen.st" and "transform" not in r["settings"]
+assert [c["images"] for c in r["checkpoints"][0]["classes"]] == [3, 3, 3, 3]
+assert all(c["ekld"] >= 0 for c in r["checkpoints"][0]["classes"])
+PY
+
 # Errors: one line, exit 1 or 2, and no side output left behind.
 mk three.st --counts 5,5,5 --seed 2
 mk small.st --counts 5,5,5,5 --shape 1,10,10 --seed 2
