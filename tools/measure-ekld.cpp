@@ -26,7 +26,7 @@ struct Options {
   std::string generator;           // a train-generator checkpoint
   int64_t per_class = 40;          // held-out images per class
   int64_t samples = 100;           // draws of T(.|x) per image
-  int64_t batch = 1000;            // transformed images per forward pass
+  int64_t batch = 128;             // transformed images per forward pass (larger is slower on CPU)
   int64_t many = 100, few = 20;    // shot-group thresholds on training size
   std::string csv, plot, dump_logits;
 };
