@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "invkit/error.h"
+#include "invkit/transforms/smooth.h"
 
 namespace invkit::transforms {
 
@@ -35,25 +36,12 @@ void apply_lut(const uint8_t* lut, uint8_t* p, int64_t n) {
   for (int64_t i = 0; i < n; ++i) p[i] = lut[p[i]];
 }
 
-// Separable Gaussian blur of one channel, edges replicated.
-void blur_channel(uint8_t* p, int64_t H, int64_t W, double sigma, float* tmp) {
-  const int64_t r = static_cast<int64_t>(std::ceil(3 * sigma));
-  std::vector<float> k(2 * r + 1);
-  float sum = 0;
-  for (int64_t i = -r; i <= r; ++i) sum += k[i + r] = static_cast<float>(std::exp(-0.5 * i * i / (sigma * sigma)));
-  for (auto& w : k) w /= sum;
-  for (int64_t y = 0; y < H; ++y)
-    for (int64_t x = 0; x < W; ++x) {
-      float acc = 0;
-      for (int64_t i = -r; i <= r; ++i) acc += k[i + r] * p[y * W + std::clamp<int64_t>(x + i, 0, W - 1)];
-      tmp[y * W + x] = acc;
-    }
-  for (int64_t y = 0; y < H; ++y)
-    for (int64_t x = 0; x < W; ++x) {
-      float acc = 0;
-      for (int64_t i = -r; i <= r; ++i) acc += k[i + r] * tmp[std::clamp<int64_t>(y + i, 0, H - 1) * W + x];
-      p[y * W + x] = to_u8(acc);
-    }
+// Gaussian blur of one channel, edges replicated; `scratch` holds 2*H*W floats.
+void blur_channel(uint8_t* p, int64_t H, int64_t W, double sigma, float* scratch) {
+  float* plane = scratch;
+  for (int64_t i = 0; i < H * W; ++i) plane[i] = p[i];
+  gaussian_smooth(plane, H, W, sigma, static_cast<int64_t>(std::ceil(3 * sigma)), scratch + H * W);
+  for (int64_t i = 0; i < H * W; ++i) p[i] = to_u8(plane[i]);
 }
 
 }  // namespace
