@@ -8,22 +8,15 @@
 #include "invkit/io/safetensors.h"
 #include "invkit/train/checkpoint.h"
 
+#include "testing.h"
+
 using namespace invkit;
 
 namespace {
+// One temporary folder per test process, removed when the process ends.
 std::string temp_path(const std::string& name) {
-  // One directory per test process, removed when the process ends.
-  struct Dir {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("invkit-ckpt-" + std::to_string(::getpid()));
-    Dir() { std::filesystem::create_directories(path); }
-    ~Dir() {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  };
-  static Dir dir;
-  return (dir.path / name).string();
+  static invkit::testing::TempDir dir;
+  return dir / name;
 }
 }  // namespace
 

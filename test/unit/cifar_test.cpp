@@ -1,7 +1,7 @@
 // CIFAR-10/100 binary batches: labels, pixel order, concatenation, errors.
 #include <gtest/gtest.h>
 
-#include "convert_testing.h"
+#include "testing.h"
 #include "invkit/error.h"
 #include "invkit/io/cifar.h"
 #include "invkit/io/file.h"

@@ -1,7 +1,7 @@
 // Export of a data set: image folder layout and atomicity, contact sheet.
 #include <gtest/gtest.h>
 
-#include "convert_testing.h"
+#include "testing.h"
 #include "invkit/error.h"
 #include "invkit/io/export.h"
 #include "invkit/io/image.h"

@@ -1,7 +1,7 @@
 // IDX reading (raw and gzipped), its errors, and the class-name lists.
 #include <gtest/gtest.h>
 
-#include "convert_testing.h"
+#include "testing.h"
 #include "invkit/data/class_names.h"
 #include "invkit/error.h"
 #include "invkit/io/file.h"

@@ -1,7 +1,7 @@
 // Image folders ROOT/<class>/<image>: order, channels, sizes, resizing.
 #include <gtest/gtest.h>
 
-#include "convert_testing.h"
+#include "testing.h"
 #include "invkit/error.h"
 #include "invkit/io/image.h"
 #include "invkit/io/image_folder.h"

@@ -10,23 +10,16 @@
 #include "invkit/train/classifier_loop.h"
 #include "invkit/train/rules.h"
 
+#include "testing.h"
+
 using namespace invkit;
 
 namespace {
 
+// One temporary folder per test process, removed when the process ends.
 std::string temp_path(const std::string& name) {
-  // One directory per test process, removed when the process ends.
-  struct Dir {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("invkit-train-" + std::to_string(::getpid()));
-    Dir() { std::filesystem::create_directories(path); }
-    ~Dir() {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  };
-  static Dir dir;
-  return (dir.path / name).string();
+  static invkit::testing::TempDir dir;
+  return dir / name;
 }
 
 // Class c lights up quadrant c of a 12x12 image, over noise: separable.

@@ -1,4 +1,4 @@
-// Helpers for the convert tests: a temporary folder removed at the end, and
+// Test helpers: a temporary folder removed at the end, and
 // byte files written into it.
 #pragma once
 #include <unistd.h>
