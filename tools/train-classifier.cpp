@@ -10,14 +10,15 @@
 
 int main(int argc, char** argv) {
   invkit::train::TrainConfig cfg;
-  std::string train_path, val_path, test_path, generator;
+  std::string train_path, val_path, test_path;
   invkit::cli::Tool tool(
       "train-classifier",
       "Train a classifier (resnet20/32/44/56 or cnn) with a balancing rule and loss; CKPT keeps the best epoch by "
       "validation accuracy, CKPT.last the last. Test metrics go to stdout as JSON and into CKPT's manifest.",
       "  train-classifier train.st --val val.st --test test.st --arch resnet20 --epochs 50 --step1 30 --step2 40 -o erm.st\n"
       "  train-classifier lt.st --val val.st --rule drw --loss ldam -o ldam-drw.st --log train.jsonl\n"
-      "  train-classifier lt.st --val val.st -o erm.st --epochs 50 --resume erm.st.last");
+      "  train-classifier lt.st --val val.st -o erm.st --epochs 50 --resume erm.st.last\n"
+      "  train-classifier lt.st --val val.st --rule drs --generator gen.st --gen-delayed -o drs-git.st");
   auto& app = tool.app();
   // A later option overrides an earlier one, so scripts can append to a recipe.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -38,7 +39,13 @@ int main(int argc, char** argv) {
   app.add_option("--wd", cfg.wd, "weight decay")->check(CLI::NonNegativeNumber);
   app.add_option("--augment", cfg.augment, "transform SPEC applied to every training batch (oracle augmentation)");
   app.add_flag("--flip", cfg.flip, "random horizontal flips (not for characters)");
-  app.add_option("--generator", generator, "GIT generator checkpoint (not available yet)");
+  app.add_option("--generator", cfg.git.generator, "GIT: generator checkpoint (train-generator) whose T(x) replaces part of each batch");
+  app.add_option("--gen-frac", cfg.git.frac, "GIT: fraction of each batch taken from the generated twin batch")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--gen-threshold", cfg.git.threshold,
+                 "GIT: keep a generated example of class y with probability max((K - n_y) / (K - n_min), 0)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--gen-delayed", cfg.git.delayed, "GIT: only after --step1 epochs (when DRS/DRW switch on)");
   app.add_option("--save-every", cfg.save_every, "write OUTPUT.last every N epochs")->check(CLI::PositiveNumber);
   app.add_option("--resume", cfg.resume, "continue from OUTPUT.last (repeat the other options)");
   app.add_flag("--allow-empty-classes", cfg.allow_empty_classes, "train even if a class has no training example");
@@ -46,7 +53,8 @@ int main(int argc, char** argv) {
   app.add_option("--few", cfg.shots.few, "few-shot: classes with fewer training examples than this");
   tool.add_device().add_threads().add_seed().add_quiet().add_log();
   return tool.run(argc, argv, [&] {
-    if (!generator.empty()) throw invkit::UsageError("--generator: GIT training is not implemented yet");
+    if (cfg.git.generator.empty() && (app.count("--gen-frac") || app.count("--gen-threshold") || cfg.git.delayed))
+      throw invkit::UsageError("--gen-frac, --gen-threshold and --gen-delayed need --generator");
     if (cfg.output == "-") throw invkit::UsageError("--output must be a file (the checkpoint has a .last sibling)");
     if (cfg.step2 < cfg.step1) throw invkit::UsageError("--step2 must not come before --step1");
     cfg.seed = tool.common().seed;

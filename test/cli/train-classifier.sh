@@ -95,7 +95,25 @@ expect_fail 2 "unknown architecture 'resnet19'" train-classifier train.st "${qui
 expect_fail 2 "expected ce, ldam or focal" train-classifier train.st "${quick[@]}" --loss hinge -o x.st
 expect_fail 2 "expected erm, resample, reweight, drw or drs" train-classifier train.st "${quick[@]}" --rule smote -o x.st
 expect_fail 2 "rotat" train-classifier train.st "${quick[@]}" --augment 'rotate(1,2,3,4)' -o x.st
-expect_fail 2 "GIT training is not implemented yet" train-classifier train.st "${quick[@]}" --generator g.st -o x.st
+
+# GIT: a tiny generator of the training set's size; generated rows from --step1 on.
+TINY=(--gen-dim 8 --style-dim 2 --mlp-dim 16 --res-blocks 1 --dis-dim 8 --dis-layers 2 --threads 1 -q)
+train-generator train.st -o gen.st --iters 2 "${TINY[@]}"
+train-classifier train.st "${quick[@]}" --rule drs --generator gen.st --gen-delayed --log git.jsonl -o git.st >/dev/null
+python3 - <<'PY' || fail "GIT log: $(cat git.jsonl)"
+import json
+g = [json.loads(l)["generated"] for l in open("git.jsonl")]
+assert g == [0, 0, 0, 0.5], g      # --step1 3: GIT in epoch 4 only; half of each batch of 16
+PY
+[ "$(json git.st "d['manifest']['training']['generator']")" = gen.st ] || fail "the checkpoint does not name its generator"
+expect_fail 2 "need --generator" train-classifier train.st "${quick[@]}" --gen-frac 0.3 -o x.st
+expect_fail 2 "gen-threshold 40 must exceed the smallest class size (40)" \
+  train-classifier train.st "${quick[@]}" --generator gen.st --gen-threshold 40 -o x.st
+expect_fail 1 "train.st: not a generator" train-classifier train.st "${quick[@]}" --generator train.st -o x.st
+train-generator big.st -o big-gen.st --iters 1 "${TINY[@]}"
+expect_fail 1 "big-gen.st: the generator takes 1x16x16 images but train.st has 1x12x12" \
+  train-classifier train.st "${quick[@]}" --generator big-gen.st -o x.st
+[ ! -e x.st ] || fail "output left after a GIT error"
 expect_fail 2 "output is required\|--output is required" train-classifier train.st "${quick[@]}"
 train-classifier --help | grep -q "Examples:" || fail "--help"
 echo ok

@@ -11,6 +11,7 @@
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
 #include "invkit/models/classifier.h"
+#include "invkit/models/generator_sampling.h"
 #include "invkit/train/checkpoint.h"
 #include "invkit/train/losses.h"
 #include "invkit/train/rules.h"
@@ -36,7 +37,8 @@ double cpu_seconds() {
 }
 
 // Random streams, each derived per epoch from the seed.
-constexpr uint64_t kOrderStream = 1, kFlipStream = 2, kAugmentStream = 3;
+constexpr uint64_t kOrderStream = 1, kFlipStream = 2, kAugmentStream = 3, kTwinStream = 4, kKeepStream = 5,
+                   kStyleStream = 6;
 
 std::string last_path(const std::string& ckpt) { return ckpt + ".last"; }
 
@@ -78,6 +80,10 @@ nlohmann::json TrainConfig::to_json() const {
           {"wd", wd},
           {"augment", augment},
           {"flip", flip},
+          {"generator", git.generator},
+          {"gen_frac", git.frac},
+          {"gen_threshold", git.threshold},
+          {"gen_delayed", git.delayed},
           {"save_every", save_every},
           {"allow_empty_classes", allow_empty_classes},
           {"many", shots.many},
@@ -110,6 +116,8 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
   if (config.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (config.batch < 1) throw UsageError("--batch must be at least 1");
   if (config.save_every < 1) throw UsageError("--save-every must be at least 1");
+  if (config.git.enabled() && !(config.git.frac > 0 && config.git.frac <= 1))
+    throw UsageError("--gen-frac must be in (0, 1]");
 
   models::ClassifierSpec spec;
   spec.arch = config.arch;
@@ -169,6 +177,20 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
   history.push_back(history_entry);
   base["history"] = history;
 
+  // GIT: the generator runs forward only, on the training device.
+  models::LoadedGenerator generator;
+  torch::Tensor keep;
+  if (config.git.enabled()) {
+    generator = models::load_generator(config.git.generator, device);
+    const auto& o = generator.options;
+    if (o.channels != train.channels() || o.height != train.height() || o.width != train.width())
+      throw Error(config.git.generator + ": the generator takes " + std::to_string(o.channels) + "x" +
+                  std::to_string(o.height) + "x" + std::to_string(o.width) + " images but " + in.train_name + " has " +
+                  std::to_string(train.channels()) + "x" + std::to_string(train.height()) + "x" +
+                  std::to_string(train.width()));
+    keep = torch::tensor(keep_probabilities(counts, config.git.threshold), torch::kDouble).to(device, torch::kFloat);
+  }
+
   // Data stays uint8 on the device; batches are gathered and normalized there.
   const auto images = train.images.to(device);
   const auto labels = train.labels.to(device);
@@ -208,12 +230,23 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
     }
     const uint64_t augment_seed = derive_seed(config.seed, kAugmentStream, static_cast<uint64_t>(epoch));
     const auto order_dev = order.to(device);
+    // GIT's twin batches: the same sampler, its own draws.
+    const bool git_on = config.git.enabled() && (!config.git.delayed || epoch >= config.step1);
+    torch::Tensor twin_order, uniforms;
+    const uint64_t style_seed = derive_seed(config.seed, kStyleStream, static_cast<uint64_t>(epoch));
+    if (git_on) {
+      auto tgen = make_generator(derive_seed(config.seed, kTwinStream, static_cast<uint64_t>(epoch)));
+      twin_order = (plan.balanced_sampling ? balanced_order(train.labels, spec.num_classes, n, tgen)
+                                           : shuffled_order(n, tgen)).to(device);
+      auto ugen = make_generator(derive_seed(config.seed, kKeepStream, static_cast<uint64_t>(epoch)));
+      uniforms = torch::rand({n}, ugen).to(device);
+    }
     const torch::Tensor weight = plan.class_weights ? class_weights : torch::Tensor();
 
     cli::Progress bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs), steps, "it",
                       config.quiet);
-    double loss_sum = 0, data_seconds = 0, model_seconds = 0;
-    int64_t seen = 0;
+    double loss_sum = 0, data_seconds = 0, model_seconds = 0, generator_seconds = 0;
+    int64_t seen = 0, generated = 0;
     auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(device));
     const int64_t first = epoch == start_epoch ? start_step : 0;
     for (int64_t step = first; step < steps; ++step) {
@@ -221,6 +254,22 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
       const int64_t lo = step * config.batch, hi = std::min(n, lo + config.batch);
       auto rows = order_dev.slice(0, lo, hi);
       auto x = images.index_select(0, rows);
+      auto y = labels.index_select(0, rows);
+      if (git_on) {
+        const auto t_gen = Clock::now();
+        auto twin = twin_order.slice(0, lo, hi);
+        auto twin_labels = labels.index_select(0, twin);
+        auto mask = git_mask(config.git.frac, uniforms.slice(0, lo, hi), keep, twin_labels);
+        // Style keys by position in the epoch, as for --augment.
+        auto mixed = mix_git_batch(x, y, images.index_select(0, twin), twin_labels, mask,
+                                   [&](const torch::Tensor& imgs, const torch::Tensor& at) {
+                                     return models::generate(generator, imgs, style_seed, at.to(torch::kCPU) + lo);
+                                   });
+        x = mixed.images;
+        y = mixed.labels;
+        generated += mixed.generated.sum().item<int64_t>();
+        generator_seconds += seconds_since(t_gen);
+      }
       if (augment) {
         // Keys by position in the epoch (the seed is the epoch's): independent of --batch.
         auto keys = torch::arange(lo, hi, torch::kLong);
@@ -231,7 +280,6 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
         x = torch::where(f, x.flip({3}), x);
       }
       auto xf = norm.apply(x);
-      auto y = labels.index_select(0, rows);
       auto t1 = Clock::now();
       data_seconds += std::chrono::duration<double>(t1 - t0).count();
 
@@ -273,6 +321,8 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
                              {"class_weights", plan.class_weights},
                              {"train_seconds", train_seconds},
                              {"data_seconds", data_seconds},
+                             {"generated", seen ? static_cast<double>(generated) / seen : 0.0},
+                             {"generator_seconds", generator_seconds},
                              {"model_seconds", model_seconds},
                              {"train_images_per_second", train_seconds > 0 ? seen / train_seconds : 0.0},
                              {"train_cpu_seconds", train_cpu}};

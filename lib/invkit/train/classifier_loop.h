@@ -10,6 +10,7 @@
 
 #include "invkit/data/dataset.h"
 #include "invkit/metrics/accuracy.h"
+#include "invkit/train/git.h"
 
 namespace invkit::train {
 
@@ -29,6 +30,7 @@ struct TrainConfig {
   double wd = 2e-4;             // weight decay
   std::string augment;          // transform spec applied to training batches
   bool flip = false;            // random horizontal flips
+  GitOptions git;               // Generative Invariance Transfer
   int64_t save_every = 1;       // write CKPT.last every N epochs
   bool allow_empty_classes = false;
   metrics::ShotThresholds shots;
