@@ -15,6 +15,11 @@ constexpr const char* kManifestKey = "invkit";
 // A manifest that is not a JSON object is an Error naming the file.
 nlohmann::json manifest_of(const Safetensors& st);
 
+// The manifest of a safetensors file (null when it has none), reading only
+// the file's header, not its tensors. A missing file, a short or malformed
+// header, or a manifest that is not a JSON object is an Error naming the file.
+nlohmann::json read_manifest(const std::string& path);
+
 // safetensors metadata holding `manifest` under "invkit".
 std::map<std::string, std::string> metadata_with_manifest(const nlohmann::json& manifest);
 

@@ -1,0 +1,530 @@
+#include "invkit/metrics/report.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "invkit/error.h"
+#include "invkit/io/manifest.h"
+
+namespace invkit::metrics {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kMinus = "\u2212";  // −
+const char* const kMissing = "\u2013";  // –
+
+// Items in `first` order, then the others alphabetically.
+std::vector<std::string> ordered(std::vector<std::string> names, const std::vector<std::string>& first) {
+  auto rank = [&](const std::string& n) {
+    auto it = std::find(first.begin(), first.end(), n);
+    return static_cast<size_t>(it - first.begin());
+  };
+  std::sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
+    size_t ra = rank(a), rb = rank(b);
+    return ra != rb ? ra < rb : a < b;
+  });
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+// A number with `decimals` decimals; a minus sign (−) for negatives, and no
+// "-0.0".
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string s = buf;
+  if (s[0] == '-') {
+    s = s.substr(1);
+    if (s.find_first_not_of("0.") != std::string::npos) s = kMinus + s;
+  }
+  return s;
+}
+
+// A difference with its sign: +1.2, −1.2, 0.0.
+std::string signed_fixed(double v, int decimals) {
+  std::string s = fixed(v, decimals);
+  if (s.find_first_not_of("0.") == std::string::npos) return s;
+  return v > 0 ? "+" + s : s;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+template <class Set>
+std::string join_set(const Set& items, const std::string& sep) {
+  return join(std::vector<std::string>(items.begin(), items.end()), sep);
+}
+
+std::string seed_list(const std::vector<int64_t>& seeds) {
+  std::vector<std::string> s;
+  for (auto x : seeds) s.push_back(std::to_string(x));
+  return join(s, ", ");
+}
+
+// A JSON number or null/absent; anything else is an Error naming `where`.
+std::optional<double> number(const nlohmann::json& obj, const char* key, const std::string& where) {
+  if (!obj.is_object()) return std::nullopt;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number()) throw Error(where + "." + key + " is not a number");
+  double v = it->get<double>();
+  if (!std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::vector<double> values_of(const std::map<int64_t, RunResult>& runs, std::optional<double> RunResult::*field) {
+  std::vector<double> v;
+  for (const auto& [seed, r] : runs)
+    if (r.*field) v.push_back(*(r.*field));
+  return v;
+}
+
+std::string layout(const std::string& runs) {
+  std::string root = runs;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  return "expected " + root + "/seed-<S>/<T>/ekld.json (measure-ekld's output) with the checkpoints it names beside it";
+}
+
+// Markdown table text: no line breaks, "|" escaped.
+std::string cell_text(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+// A relative link safe in Markdown: everything but unreserved characters and
+// "/" percent-encoded.
+std::string url_path(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+bool is_git(const std::string& method) {
+  const std::string suffix = "-git";
+  return method.size() > suffix.size() && method.compare(method.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// "A vs B: tail eKLD b → a (a − b), few-shot accuracy b% → a% (a − b)",
+// then how many shared seeds moved each way.
+std::string compare(const std::string& a_name, const std::map<int64_t, RunResult>& a, const std::string& b_name,
+                    const std::map<int64_t, RunResult>& b, const std::string& b_note) {
+  auto change = [&](std::optional<double> RunResult::*field, double scale, int decimals, const char* unit) {
+    auto va = mean_of(a, field), vb = mean_of(b, field);
+    auto show = [&](std::optional<double> v) { return v ? fixed(scale * *v, decimals) + unit : std::string(kMissing); };
+    std::string s = show(vb) + " \u2192 " + show(va);
+    if (va && vb) s += " (" + signed_fixed(scale * (*va - *vb), decimals) + ")";
+    return s;
+  };
+  std::string s = a_name + " vs " + b_name + b_note + ": tail eKLD " + change(&RunResult::tail_ekld, 1, 3, "") +
+                  ", few-shot accuracy " + change(&RunResult::few, 100, 1, "%");
+  // Seed by seed, where both have the value.
+  int shared_ekld = 0, lower_ekld = 0, shared_acc = 0, higher_acc = 0;
+  for (const auto& [seed, ra] : a) {
+    auto it = b.find(seed);
+    if (it == b.end()) continue;
+    const auto& rb = it->second;
+    if (ra.tail_ekld && rb.tail_ekld) {
+      ++shared_ekld;
+      lower_ekld += *ra.tail_ekld < *rb.tail_ekld;
+    }
+    if (ra.few && rb.few) {
+      ++shared_acc;
+      higher_acc += *ra.few > *rb.few;
+    }
+  }
+  std::vector<std::string> per_seed;
+  if (shared_ekld > 1)
+    per_seed.push_back("tail eKLD lower in " + std::to_string(lower_ekld) + " of " + std::to_string(shared_ekld) +
+                       " seeds");
+  if (shared_acc > 1)
+    per_seed.push_back("few-shot accuracy higher in " + std::to_string(higher_acc) + " of " +
+                       std::to_string(shared_acc) + " seeds");
+  if (!per_seed.empty()) s += "; seed by seed, " + a_name + " has " + join(per_seed, ", ");
+  return s + ".";
+}
+
+std::string spearman_finding(const std::string& method, const std::map<int64_t, RunResult>& runs) {
+  auto v = values_of(runs, &RunResult::spearman);
+  if (v.empty()) return method + ": no Spearman correlation (measure-ekld reported none).";
+  std::vector<int64_t> seeds;
+  for (const auto& [seed, r] : runs)
+    if (r.spearman) seeds.push_back(seed);
+  double mean = *mean_of(runs, &RunResult::spearman);
+  std::string s = method + ": Spearman correlation between class size and eKLD " + format_cell(v, 2) + " (" +
+                  (seeds.size() == 1 ? "seed " : "mean ± std over seeds ") + seed_list(seeds) + "); ";
+  const std::string shown = fixed(mean, 2);
+  if (shown.find_first_not_of("0.") == std::string::npos)
+    s += "about zero (no rank relation between class size and eKLD)";
+  else if (mean < 0)
+    s += "negative: by rank, the smaller classes have the higher eKLD (are less invariant)";
+  else
+    s += "positive: by rank, the smaller classes have the lower eKLD";
+  if (v.size() > 1) {
+    auto negative = std::count_if(v.begin(), v.end(), [](double x) { return x < 0; });
+    s += "; negative in " + std::to_string(negative) + " of " + std::to_string(v.size()) + " seeds";
+  }
+  return s + ".";
+}
+
+}  // namespace
+
+std::string method_name(const std::string& checkpoint_path) {
+  std::string name = checkpoint_path;
+  auto slash = name.find_last_of('/');
+  if (slash != std::string::npos) name = name.substr(slash + 1);
+  if (name.size() > 3 && name.compare(name.size() - 3, 3, ".st") == 0) name.resize(name.size() - 3);
+  return name;
+}
+
+std::vector<std::string> transform_order(std::vector<std::string> names) {
+  return ordered(std::move(names), {"rot", "bg", "dil"});
+}
+
+std::vector<std::string> method_order(std::vector<std::string> names) {
+  return ordered(std::move(names), {"erm", "drs", "drs-git", "ldam-drw", "ldam-drw-git", "oracle"});
+}
+
+RunResult parse_run(const nlohmann::json& entry, const nlohmann::json& manifest, const std::string& source) {
+  if (!entry.is_object() || !entry.contains("checkpoint") || !entry["checkpoint"].is_string())
+    throw Error(source + ": a \"checkpoints\" entry has no \"checkpoint\" path");
+  RunResult r;
+  r.checkpoint = entry["checkpoint"].get<std::string>();
+  const std::string where = source + ": checkpoint " + r.checkpoint + ": ";
+  if (!entry.contains("summary") || !entry["summary"].is_object())
+    throw Error(where + "no \"summary\" object (is this measure-ekld's output?)");
+  const auto& summary = entry["summary"];
+  r.mean_ekld = number(summary, "mean_ekld", where + "summary");
+  r.spearman = number(summary, "spearman", where + "summary");
+  if (summary.contains("ekld_by_group") && !summary["ekld_by_group"].is_null()) {
+    if (!summary["ekld_by_group"].is_object()) throw Error(where + "summary.ekld_by_group is not an object");
+    r.tail_ekld = number(summary["ekld_by_group"], "few", where + "summary.ekld_by_group");
+  }
+  if (entry.contains("classes")) {
+    if (!entry["classes"].is_array()) throw Error(where + "\"classes\" is not an array");
+    for (const auto& c : entry["classes"]) {
+      if (!c.is_object()) throw Error(where + "a \"classes\" entry is not an object");
+      auto n = number(c, "n_train", where + "classes[]");
+      auto e = number(c, "ekld", where + "classes[]");
+      if (!n || !e) continue;
+      std::string name = c.contains("name") && c["name"].is_string() ? c["name"].get<std::string>() : "";
+      if (name.empty() && c.contains("id") && c["id"].is_number_integer()) name = "class " + c["id"].dump();
+      r.classes.push_back({*n, *e, name});
+    }
+  }
+  if (manifest.is_object() && manifest.contains("metrics") && manifest["metrics"].is_object() &&
+      manifest["metrics"].contains("test") && manifest["metrics"]["test"].is_object()) {
+    const auto& test = manifest["metrics"]["test"];
+    const std::string mwhere = "checkpoint " + r.checkpoint + " (named in " + source + "): metrics.test";
+    r.has_test = true;
+    r.accuracy = number(test, "accuracy", mwhere);
+    r.balanced_accuracy = number(test, "balanced_accuracy", mwhere);
+    if (test.contains("groups") && test["groups"].is_object()) {
+      r.many = number(test["groups"], "many", mwhere + ".groups");
+      r.medium = number(test["groups"], "medium", mwhere + ".groups");
+      r.few = number(test["groups"], "few", mwhere + ".groups");
+    }
+  }
+  return r;
+}
+
+void add_ekld(Results& results, int64_t seed, const std::string& transform, const nlohmann::json& ekld,
+              const std::string& source, const std::function<nlohmann::json(const std::string&)>& manifest) {
+  if (!ekld.is_object() || !ekld.contains("checkpoints") || !ekld["checkpoints"].is_array())
+    throw Error(source + ": not measure-ekld's output: no \"checkpoints\" array");
+  if (ekld["checkpoints"].empty()) throw Error(source + ": \"checkpoints\" is empty");
+  auto t = std::find_if(results.transforms.begin(), results.transforms.end(),
+                        [&](const TransformResults& x) { return x.name == transform; });
+  if (t == results.transforms.end()) {
+    results.transforms.push_back({});
+    t = results.transforms.end() - 1;
+    t->name = transform;
+  }
+  if (ekld.contains("settings") && ekld["settings"].is_object()) {
+    const auto& s = ekld["settings"];
+    if (s.contains("transform") && s["transform"].is_string()) t->specs.insert(s["transform"].get<std::string>());
+    if (s.contains("generator") && s["generator"].is_string())
+      t->specs.insert("generator " + s["generator"].get<std::string>());
+    auto per_class = number(s, "per_class", source + ": settings");
+    auto samples = number(s, "samples", source + ": settings");
+    if (per_class && samples) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%.0f images \u00d7 %.0f draws per class", *per_class, *samples);
+      t->protocols.insert(buf);
+    }
+    auto many = number(s, "many", source + ": settings");
+    auto few = number(s, "few", source + ": settings");
+    if (many && few) t->groups.insert({static_cast<int64_t>(*many), static_cast<int64_t>(*few)});
+  }
+  std::set<std::string> seen;
+  for (const auto& entry : ekld["checkpoints"]) {
+    nlohmann::json m;
+    if (entry.is_object() && entry.contains("checkpoint") && entry["checkpoint"].is_string())
+      m = manifest(entry["checkpoint"].get<std::string>());
+    RunResult r = parse_run(entry, m, source);
+    const std::string method = method_name(r.checkpoint);
+    if (!seen.insert(method).second)
+      throw Error(source + ": names two checkpoints of method " + method + " (file name " + method + ".st)");
+    if (t->methods[method].count(seed))
+      throw Error(source + ": method " + method + " of seed " + std::to_string(seed) + " under " + transform +
+                  " is already in the report");
+    if (r.has_test) {
+      const auto& g = m["metrics"]["test"].value("groups", nlohmann::json::object());
+      if (g.is_object() && g.contains("many_threshold") && g["many_threshold"].is_number_integer() &&
+          g.contains("few_threshold") && g["few_threshold"].is_number_integer())
+        t->groups.insert({g["many_threshold"].get<int64_t>(), g["few_threshold"].get<int64_t>()});
+    }
+    t->methods[method][seed] = std::move(r);
+  }
+  if (std::find(results.seeds.begin(), results.seeds.end(), seed) == results.seeds.end())
+    results.seeds.push_back(seed);
+}
+
+void finish(Results& results) {
+  std::sort(results.seeds.begin(), results.seeds.end());
+  std::vector<std::string> names;
+  for (const auto& t : results.transforms) names.push_back(t.name);
+  names = transform_order(names);
+  std::stable_sort(results.transforms.begin(), results.transforms.end(),
+                   [&](const TransformResults& a, const TransformResults& b) {
+                     return std::find(names.begin(), names.end(), a.name) < std::find(names.begin(), names.end(), b.name);
+                   });
+}
+
+Results load_results(const std::string& runs) {
+  std::error_code ec;
+  const fs::path root(runs);
+  if (!fs::exists(root, ec)) throw Error(runs + ": no such folder; " + layout(runs));
+  if (!fs::is_directory(root, ec)) throw Error(runs + ": not a folder; " + layout(runs));
+  Results results;
+  results.root = runs;
+  static const std::regex seed_dir("seed-([0-9]{1,18})");
+  std::vector<fs::path> seed_dirs;
+  for (const auto& e : fs::directory_iterator(root, ec))
+    if (e.is_directory() && std::regex_match(e.path().filename().string(), seed_dir)) seed_dirs.push_back(e.path());
+  if (ec) throw Error(runs + ": cannot list: " + ec.message());
+  std::sort(seed_dirs.begin(), seed_dirs.end());
+  for (const auto& sd : seed_dirs) {
+    const int64_t seed = std::stoll(sd.filename().string().substr(5));
+    std::vector<fs::path> transform_dirs;
+    for (const auto& e : fs::directory_iterator(sd, ec))
+      if (e.is_directory() && fs::is_regular_file(e.path() / "ekld.json")) transform_dirs.push_back(e.path());
+    if (ec) throw Error(sd.string() + ": cannot list: " + ec.message());
+    std::sort(transform_dirs.begin(), transform_dirs.end());
+    for (const auto& td : transform_dirs) {
+      const std::string file = (td / "ekld.json").string();
+      std::ifstream in(file);
+      if (!in) throw Error(file + ": cannot open");
+      std::stringstream text;
+      text << in.rdbuf();
+      nlohmann::json ekld;
+      try {
+        ekld = nlohmann::json::parse(text.str());
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(file + ": not valid JSON: " + e.what());
+      }
+      add_ekld(results, seed, td.filename().string(), ekld, file, [&](const std::string& path) {
+        const fs::path local = td / fs::path(path).filename();
+        if (!fs::is_regular_file(local, ec))
+          throw Error(file + " names checkpoint " + path + " but " + local.string() + " does not exist");
+        return io::read_manifest(local.string());
+      });
+    }
+  }
+  if (results.transforms.empty()) throw Error(runs + ": no results found; " + layout(runs));
+  finish(results);
+  return results;
+}
+
+std::string format_cell(const std::vector<double>& values, int decimals, double scale) {
+  if (values.empty()) return kMissing;
+  double sum = 0;
+  for (double v : values) sum += scale * v;
+  const double mean = sum / values.size();
+  if (values.size() == 1) return fixed(mean, decimals);
+  double ss = 0;
+  for (double v : values) ss += (scale * v - mean) * (scale * v - mean);
+  return fixed(mean, decimals) + " \u00b1 " + fixed(std::sqrt(ss / (values.size() - 1)), decimals);
+}
+
+std::optional<double> mean_of(const std::map<int64_t, RunResult>& runs, std::optional<double> RunResult::*field) {
+  auto v = values_of(runs, field);
+  if (v.empty()) return std::nullopt;
+  double sum = 0;
+  for (double x : v) sum += x;
+  return sum / v.size();
+}
+
+std::vector<std::string> findings(const TransformResults& t) {
+  std::vector<std::string> out;
+  for (const char* m : {"erm", "drs"}) {
+    auto it = t.methods.find(m);
+    if (it != t.methods.end()) out.push_back(spearman_finding(m, it->second));
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, runs] : t.methods) names.push_back(name);
+  names = method_order(names);
+  std::vector<std::string> git;
+  for (const auto& name : names) {
+    if (!is_git(name)) continue;
+    git.push_back(name);
+    const std::string base = name.substr(0, name.size() - 4);
+    auto b = t.methods.find(base);
+    if (b != t.methods.end()) out.push_back(compare(name, t.methods.at(name), base, b->second, ""));
+  }
+  auto oracle = t.methods.find("oracle");
+  if (oracle != t.methods.end() && !git.empty()) {
+    // The best GIT method: the lowest mean tail eKLD; without eKLD, the
+    // highest few-shot accuracy; else the first.
+    std::string best = git.front(), why = "the only GIT method";
+    if (git.size() > 1) {
+      std::optional<double> best_value;
+      for (const auto& g : git) {
+        auto v = mean_of(t.methods.at(g), &RunResult::tail_ekld);
+        if (v && (!best_value || *v < *best_value)) best_value = v, best = g;
+      }
+      why = "the GIT method with the lowest tail eKLD";
+      if (!best_value) {
+        for (const auto& g : git) {
+          auto v = mean_of(t.methods.at(g), &RunResult::few);
+          if (v && (!best_value || *v > *best_value)) best_value = v, best = g;
+        }
+        why = best_value ? "the GIT method with the highest few-shot accuracy" : "the first GIT method";
+      }
+    }
+    out.push_back(compare("oracle", oracle->second, best, t.methods.at(best), " (" + why + ")"));
+  }
+  if (out.empty()) out.push_back("No erm, drs, GIT (X-git) or oracle runs to compare.");
+  return out;
+}
+
+ScatterPlot ekld_plot(const TransformResults& t) {
+  ScatterPlot plot;
+  std::set<int64_t> seeds;
+  for (const auto& [name, runs] : t.methods)
+    for (const auto& [seed, r] : runs) seeds.insert(seed);
+  plot.title = "eKLD under " + t.name + " (" + (seeds.size() == 1 ? "seed " : "seeds ") +
+               seed_list(std::vector<int64_t>(seeds.begin(), seeds.end())) + ")";
+  plot.x_label = "training examples in the class";
+  plot.y_label = "eKLD (nats)";
+  plot.log_x = true;
+  std::vector<std::string> names;
+  for (const auto& [name, runs] : t.methods) names.push_back(name);
+  for (const auto& name : method_order(names)) {
+    Series s{name, {}, {}, {}};
+    for (const auto& [seed, r] : t.methods.at(name))
+      for (const auto& c : r.classes) {
+        s.x.push_back(c.n_train);
+        s.y.push_back(c.ekld);
+        s.labels.push_back(c.name + " (seed " + std::to_string(seed) + ")");
+      }
+    plot.series.push_back(std::move(s));
+  }
+  return plot;
+}
+
+std::string render_markdown(const Results& results, const ReportOptions& options) {
+  std::ostringstream md;
+  std::vector<std::string> transform_names;
+  std::set<std::pair<int64_t, int64_t>> groups;
+  for (const auto& t : results.transforms) {
+    transform_names.push_back(t.name);
+    groups.insert(t.groups.begin(), t.groups.end());
+  }
+  md << "# " << options.title << "\n\n";
+  md << "Results in `" << results.root << "`: " << results.seeds.size()
+     << (results.seeds.size() == 1 ? " seed (" : " seeds (") << seed_list(results.seeds) << "), "
+     << results.transforms.size() << (results.transforms.size() == 1 ? " transform (" : " transforms (")
+     << join(transform_names, ", ") << ")";
+  if (!options.generated_by.empty()) md << "; generated by " << options.generated_by;
+  md << ".\n\n";
+
+  std::string shots = "the shot groups";
+  if (groups.size() == 1) {
+    auto [many, few] = *groups.begin();
+    shots = "many = more than " + std::to_string(many) + ", medium = " + std::to_string(few) + " to " +
+            std::to_string(many) + ", few = fewer than " + std::to_string(few) + " training examples";
+  }
+  md << "Accuracies are on the test set, in %, from each checkpoint's `metrics.test` (train-classifier "
+        "`--test`); many, medium and few are the mean per-class accuracy of each shot group ("
+     << shots << "). mean eKLD (nats), Spearman (rank correlation between class size and eKLD) and "
+        "tail eKLD (the mean eKLD of the few-shot classes) come from measure-ekld. With several seeds a "
+        "cell is mean \u00b1 sample standard deviation over the seeds that have the value; "
+     << kMissing << " marks a missing value.\n\n";
+
+  for (const auto& t : results.transforms) {
+    md << "## " << t.name << "\n\n";
+    std::vector<std::string> about;
+    if (!t.specs.empty()) about.push_back("Transform `" + join_set(t.specs, "`, `") + "`");
+    if (!t.protocols.empty()) about.push_back(join_set(t.protocols, ", "));
+    std::set<int64_t> seeds;
+    for (const auto& [name, runs] : t.methods)
+      for (const auto& [seed, r] : runs) seeds.insert(seed);
+    about.push_back(std::string(seeds.size() == 1 ? "seed " : "seeds ") +
+                    seed_list(std::vector<int64_t>(seeds.begin(), seeds.end())));
+    std::string line = join(about, "; ");
+    if (!line.empty()) line[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(line[0])));
+    md << line << ".\n\n";
+
+    md << "| method | seeds | accuracy | balanced acc. | many | medium | few | mean eKLD | Spearman | tail eKLD |\n";
+    md << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    std::vector<std::string> names;
+    for (const auto& [name, runs] : t.methods) names.push_back(name);
+    std::vector<std::string> no_test;
+    for (const auto& name : method_order(names)) {
+      const auto& runs = t.methods.at(name);
+      std::vector<int64_t> missing;
+      for (const auto& [seed, r] : runs)
+        if (!r.has_test) missing.push_back(seed);
+      if (!missing.empty())
+        no_test.push_back(name + " (" + (missing.size() == 1 ? "seed " : "seeds ") + seed_list(missing) + ")");
+      auto cell = [&](std::optional<double> RunResult::*field, int decimals, double scale) {
+        return format_cell(values_of(runs, field), decimals, scale);
+      };
+      md << "| " << cell_text(name) << (missing.empty() ? "" : "\u2020") << " | " << runs.size() << " | "
+         << cell(&RunResult::accuracy, 1, 100) << " | " << cell(&RunResult::balanced_accuracy, 1, 100) << " | "
+         << cell(&RunResult::many, 1, 100) << " | " << cell(&RunResult::medium, 1, 100) << " | "
+         << cell(&RunResult::few, 1, 100) << " | " << cell(&RunResult::mean_ekld, 3, 1) << " | "
+         << cell(&RunResult::spearman, 2, 1) << " | " << cell(&RunResult::tail_ekld, 3, 1) << " |\n";
+    }
+    md << "\n";
+    if (!no_test.empty())
+      md << "\u2020 No test metrics in the checkpoint of " << join(no_test, ", ")
+         << " (train-classifier ran without `--test`): those seeds are left out of the accuracy cells.\n\n";
+    if (options.plot_link)
+      md << "![eKLD against training class size under " << t.name << "](" << url_path(options.plot_link(t.name))
+         << ")\n\n";
+  }
+
+  md << "## Findings\n";
+  for (const auto& t : results.transforms) {
+    md << "\n**" << t.name << "**\n\n";
+    for (const auto& f : findings(t)) md << "* " << f << "\n";
+  }
+  return md.str();
+}
+
+}  // namespace invkit::metrics

@@ -1,0 +1,77 @@
+// report: a tree of experiment results (RUNS/seed-<S>/<T>/ekld.json and the
+// checkpoints beside them) as one Markdown report with a table per
+// transform, eKLD plots (SVG) and findings.
+#include <iostream>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "invkit/cli/tool.h"
+#include "invkit/io/file.h"
+#include "invkit/metrics/report.h"
+#include "invkit/metrics/svg_plot.h"
+
+namespace {
+
+struct Options {
+  std::string runs;
+  std::string output = "-";
+  std::string title = "invkit results";
+};
+
+// FILE.md -> FILE-<T>-ekld.svg (beside it).
+std::string plot_path(const std::string& output, const std::string& transform) {
+  std::string stem = output;
+  if (stem.size() > 3 && stem.compare(stem.size() - 3, 3, ".md") == 0) stem.resize(stem.size() - 3);
+  return stem + "-" + transform + "-ekld.svg";
+}
+
+std::string base_name(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  invkit::cli::Tool tool(
+      "report",
+      "Gather experiment results (RUNS/seed-<S>/<T>/ekld.json from measure-ekld, with the measured checkpoints "
+      "beside it) into a Markdown report: a table per transform (test accuracies, eKLD, Spearman, tail eKLD; "
+      "mean ± std over seeds), eKLD plots and findings. With -o FILE.md, one SVG per transform beside it: "
+      "FILE-<T>-ekld.svg.",
+      "  report runs -o runs/report.md\n"
+      "  report runs --title 'Fashion-MNIST-LT, 3 seeds' > report.md");
+  auto& app = tool.app();
+  app.add_option("runs", opt.runs, "the results folder: RUNS/seed-<S>/<T>/ekld.json")->required();
+  app.add_option("-o,--output", opt.output, "Markdown FILE (plots beside it), or - for stdout (no plots)");
+  app.add_option("--title", opt.title, "the report's title");
+  return tool.run(argc, argv, [&] {
+    auto results = invkit::metrics::load_results(opt.runs);
+    invkit::metrics::ReportOptions ro;
+    ro.title = opt.title;
+    ro.generated_by = std::string("report (invkit ") + INVKIT_VERSION + ")";
+    std::vector<std::pair<std::string, std::string>> plots;  // path, SVG
+    if (opt.output != "-") {
+      ro.plot_link = [&](const std::string& t) { return base_name(plot_path(opt.output, t)); };
+      for (const auto& t : results.transforms)
+        plots.emplace_back(plot_path(opt.output, t.name), invkit::metrics::render_svg(invkit::metrics::ekld_plot(t)));
+    }
+    const std::string md = invkit::metrics::render_markdown(results, ro);
+    if (opt.output == "-") {
+      std::cout << md;
+      return;
+    }
+    // Every file goes to FILE.tmp first; they are renamed into place only
+    // once all of them are written, so a failure leaves none behind.
+    std::vector<std::unique_ptr<invkit::io::AtomicWriter>> files;
+    files.push_back(std::make_unique<invkit::io::AtomicWriter>(opt.output));
+    files.back()->write(md.data(), md.size());
+    for (const auto& [path, svg] : plots) {
+      files.push_back(std::make_unique<invkit::io::AtomicWriter>(path));
+      files.back()->write(svg.data(), svg.size());
+    }
+    for (auto it = files.rbegin(); it != files.rend(); ++it) (*it)->commit();  // the report last
+  });
+}
