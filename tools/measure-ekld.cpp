@@ -16,6 +16,7 @@
 #include "invkit/models/classifier.h"
 #include "invkit/models/generator_sampling.h"
 #include "invkit/train/checkpoint.h"
+#include "invkit/train/losses.h"
 #include "invkit/transforms/transform.h"
 
 namespace {
@@ -105,8 +106,10 @@ int main(int argc, char** argv) {
         throw invkit::Error(path + ": the manifest has no training class counts");
     }
     for (auto& clf : classifiers)
+      // An LDAM model outputs cosines; its probabilities are softmax(30 · cos).
       models.push_back([&clf, &opt, device](const torch::Tensor& x) {
-        return invkit::models::predict_logits(*clf.model, clf.normalization, x, opt.batch, device);
+        auto logits = invkit::models::predict_logits(*clf.model, clf.normalization, x, opt.batch, device);
+        return clf.spec.normed_linear ? logits * invkit::train::kLdamScale : logits;
       });
 
     auto rows = invkit::metrics::select_per_class(data.labels, data.num_classes(), opt.per_class, seed);

@@ -25,11 +25,15 @@ class CrossEntropyLoss : public Loss {
                            const torch::Tensor& weight) const override;
 };
 
+// The scale s LDAM trains with: an LDAM model's class probabilities are
+// softmax(s · cosines).
+constexpr double kLdamScale = 30.0;
+
 // LDAM: subtract margin m_y from the true-class logit, scale by s, then CE.
 // m_j is proportional to n_j^(-1/4), the largest equal to max_margin.
 class LdamLoss : public Loss {
  public:
-  LdamLoss(const std::vector<int64_t>& class_counts, double max_margin = 0.5, double scale = 30.0);
+  LdamLoss(const std::vector<int64_t>& class_counts, double max_margin = 0.5, double scale = kLdamScale);
   torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels,
                            const torch::Tensor& weight) const override;
   const torch::Tensor& margins() const { return margins_; }
