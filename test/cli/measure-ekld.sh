@@ -104,4 +104,20 @@ expect_fail 2 'excludes' measure-ekld c1.st test.st --transform identity --gener
 expect_fail 2 'nosuch' measure-ekld c1.st test.st --transform 'nosuch(1)'
 expect_fail 1 'not-there.st' measure-ekld not-there.st test.st --transform identity
 [ ! -e x.csv ] || fail "a failed run left x.csv"
+# An LDAM checkpoint outputs cosines; measure-ekld uses 30 x cos, the logits
+# LDAM trains (unscaled, no logit could exceed 1).
+train-classifier train.st --arch cnn --loss ldam --epochs 2 --warmup 1 --step1 1 --step2 2 --batch 16 --lr 0.05 \
+  --seed 1 --threads 1 --quiet -o ldam.st >/dev/null
+measure-ekld ldam.st test.st --transform 'rotate(-180,180)' --per-class 2 --samples 2 --quiet \
+  --dump-logits ldam-logits.st >ldam.json
+python3 - <<'PY' || fail "LDAM logits are not scaled by 30"
+import json, struct
+b = open("ldam-logits.st", "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+t = json.loads(b[8:8 + n])["original.0"]
+lo, hi = t["data_offsets"]
+v = struct.unpack("<%df" % ((hi - lo) // 4), b[8 + n + lo:8 + n + hi])
+assert t["dtype"] == "F32" and 1.0 < max(abs(x) for x in v) <= 30.0 + 1e-4, max(abs(x) for x in v)
+PY
+
 echo ok
