@@ -61,7 +61,7 @@ Normalization Normalization::of(const torch::Tensor& images) {
 
 torch::Tensor predict_logits(ClassifierImpl& model, const Normalization& norm, const torch::Tensor& images,
                              int64_t batch, torch::Device device) {
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;  // no autograd bookkeeping at all, unlike NoGradGuard
   const bool was_training = model.is_training();
   model.eval();
   std::vector<torch::Tensor> out;
