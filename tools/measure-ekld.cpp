@@ -1,6 +1,7 @@
 // measure-ekld: per-class invariance (eKLD, consistency, accuracy) of one or
 // more classifiers under a nuisance transformation, against class size.
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 
 #include "invkit/cli/progress.h"
@@ -21,6 +22,8 @@
 
 namespace {
 
+std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+
 struct Options {
   std::vector<std::string> files;  // CKPT... DATA
   std::string transform;           // augment grammar
@@ -31,11 +34,6 @@ struct Options {
   int64_t many = 100, few = 20;    // shot-group thresholds on training size
   std::string csv, plot, dump_logits;
 };
-
-std::string base_name(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 }  // namespace
 
@@ -125,7 +123,7 @@ int main(int argc, char** argv) {
     std::string csv = invkit::io::csv_line(
         {"checkpoint", "id", "name", "n_train", "ekld", "ekld_sem", "consistency", "accuracy", "images"});
     invkit::metrics::ScatterPlot plot;
-    plot.title = "eKLD under " + (transform ? transform->spec() : "generator " + base_name(opt.generator));
+    plot.title = "eKLD under " + (transform ? transform->spec() : "generator " + file_name(opt.generator));
     plot.x_label = "training examples in the class";
     plot.y_label = "eKLD (nats)";
     plot.log_x = true;
@@ -134,7 +132,7 @@ int main(int argc, char** argv) {
       const auto& clf = classifiers[k];
       auto classes = invkit::metrics::per_class_invariance(logits.original[k], logits.transformed[k], labels,
                                                            data.num_classes());
-      invkit::metrics::Series series{base_name(checkpoints[k]), {}, {}, {}};
+      invkit::metrics::Series series{file_name(checkpoints[k]), {}, {}, {}};
       nlohmann::json class_rows = nlohmann::json::array();
       for (auto& c : classes) {
         c.name = data.class_names[c.id];

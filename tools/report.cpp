@@ -1,6 +1,7 @@
 // report: a tree of experiment results (RUNS/seed-<S>/<T>/ekld.json and the
 // checkpoints beside them) as one Markdown report with a table per
 // transform, eKLD plots (SVG) and findings.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <utility>
@@ -13,6 +14,8 @@
 
 namespace {
 
+std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+
 struct Options {
   std::string runs;
   std::string output = "-";
@@ -24,11 +27,6 @@ std::string plot_path(const std::string& output, const std::string& transform) {
   std::string stem = output;
   if (stem.size() > 3 && stem.compare(stem.size() - 3, 3, ".md") == 0) stem.resize(stem.size() - 3);
   return stem + "-" + transform + "-ekld.svg";
-}
-
-std::string base_name(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 }  // namespace
@@ -54,7 +52,7 @@ int main(int argc, char** argv) {
     ro.generated_by = std::string("report (invkit ") + INVKIT_VERSION + ")";
     std::vector<std::pair<std::string, std::string>> plots;  // path, SVG
     if (opt.output != "-") {
-      ro.plot_link = [&](const std::string& t) { return base_name(plot_path(opt.output, t)); };
+      ro.plot_link = [&](const std::string& t) { return file_name(plot_path(opt.output, t)); };
       for (const auto& t : results.transforms)
         plots.emplace_back(plot_path(opt.output, t.name), invkit::metrics::render_svg(invkit::metrics::ekld_plot(t)));
     }
