@@ -12,6 +12,8 @@
 #include "invkit/models/generator_sampling.h"
 #include "invkit/train/generator_loop.h"
 
+#include "synthetic.h"
+
 using invkit::Dataset;
 using invkit::models::MunitOptions;
 using invkit::train::GeneratorBatches;
@@ -37,18 +39,6 @@ Dataset squares(int64_t n) {
   }
   d.class_names = {"dim", "bright"};
   return d;
-}
-
-MunitOptions tiny_model() {
-  MunitOptions o;
-  o.height = o.width = 12;
-  o.dim = 8;
-  o.style_dim = 2;
-  o.mlp_dim = 16;
-  o.n_res = 1;
-  o.dis_dim = 8;
-  o.dis_layers = 2;
-  return o;
 }
 
 GeneratorTrainOptions tiny_train(int64_t iters) {
@@ -103,7 +93,7 @@ TEST(GeneratorTrain, AdamMatchesTorchOptimAdam) {
 }
 
 TEST(GeneratorTrain, LearningRateHalvesEveryStepSize) {
-  GeneratorTrainer t(tiny_model(), tiny_train(8), torch::kCPU);
+  GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(8), torch::kCPU);
   GeneratorBatches batches(squares(8), t.train_options(), torch::kCPU);
   std::vector<double> lrs;
   invkit::train::run_generator_training(t, batches, [&](int64_t, const invkit::train::GeneratorLosses&) {
@@ -174,7 +164,7 @@ TEST(GeneratorTrain, FlipMirrorsAboutHalfTheImages) {
 TEST(GeneratorTrain, AFewHundredIterationsLowerTheReconstructionLoss) {
   auto opt = tiny_train(300);
   opt.step_size = 100000;
-  GeneratorTrainer t(tiny_model(), opt, torch::kCPU);
+  GeneratorTrainer t(invkit::testing::tiny_munit(), opt, torch::kCPU);
   GeneratorBatches batches(squares(16), opt, torch::kCPU);
   std::vector<double> recon;
   invkit::train::run_generator_training(t, batches, [&](int64_t, const invkit::train::GeneratorLosses& l) {
@@ -192,7 +182,7 @@ TEST(GeneratorTrain, AFewHundredIterationsLowerTheReconstructionLoss) {
 }
 
 TEST(GeneratorTrain, CheckpointRoundTripAndResumeEquivalence) {
-  const auto model = tiny_model();
+  const auto model = invkit::testing::tiny_munit();
   const Dataset data = squares(10);
   // Uninterrupted: 6 iterations.
   GeneratorTrainer whole(model, tiny_train(6), torch::kCPU);
@@ -238,7 +228,7 @@ TEST(GeneratorTrain, CorruptCheckpointsAreNamedErrors) {
 }
 
 TEST(GeneratorSampling, LoadAndGenerateAreSeededAndShaped) {
-  GeneratorTrainer t(tiny_model(), tiny_train(4), torch::kCPU);
+  GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(4), torch::kCPU);
   const Dataset data = squares(6);
   GeneratorBatches b(data, t.train_options(), torch::kCPU);
   invkit::train::run_generator_training(t, b, [](int64_t, const auto&) { return true; });
@@ -274,7 +264,7 @@ TEST(GeneratorSampling, LoadAndGenerateAreSeededAndShaped) {
 }
 
 TEST(GeneratorSampling, GridHasARowPerInput) {
-  GeneratorTrainer t(tiny_model(), tiny_train(1), torch::kCPU);
+  GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(1), torch::kCPU);
   auto grid = invkit::train::sample_grid(t.gen(), squares(3).images, torch::randn({4, 2}));
   // 3 rows of 2 + 4 cells of 12 px, 2 px of padding around each.
   EXPECT_EQ(grid.scalar_type(), torch::kUInt8);

@@ -15,9 +15,12 @@
 #include "invkit/train/git.h"
 #include "invkit/train/rules.h"
 
+#include "synthetic.h"
 #include "testing.h"
 
 using namespace invkit;
+
+using invkit::testing::quadrants;
 
 namespace {
 
@@ -29,39 +32,14 @@ std::string temp_path(const std::string& name) {
 // An untrained 12x12 generator, saved once per test process.
 std::string tiny_generator() {
   static const std::string path = [] {
-    models::MunitOptions o;
-    o.height = o.width = 12;
-    o.dim = 8;
-    o.style_dim = 2;
-    o.mlp_dim = 16;
-    o.n_res = 1;
-    o.dis_dim = 8;
-    o.dis_layers = 2;
     train::GeneratorTrainOptions t;
     t.seed = 3;
-    train::GeneratorTrainer trainer(o, t, torch::kCPU);
+    train::GeneratorTrainer trainer(invkit::testing::tiny_munit(), t, torch::kCPU);
     const std::string p = temp_path("gen.st");
     trainer.save(p);
     return p;
   }();
   return path;
-}
-
-// Class c lights up quadrant c of a 12x12 image, over noise.
-Dataset quadrants(std::vector<int64_t> counts, uint64_t seed) {
-  auto gen = train::make_generator(seed);
-  std::vector<torch::Tensor> xs, ys;
-  for (int64_t c = 0; c < 4; ++c) {
-    auto x = torch::randint(0, 100, {counts[c], 1, 12, 12}, gen, torch::kLong);
-    x.slice(2, (c / 2) * 6, (c / 2) * 6 + 6).slice(3, (c % 2) * 6, (c % 2) * 6 + 6) += 120;
-    xs.push_back(x.to(torch::kByte));
-    ys.push_back(torch::full({counts[c]}, c, torch::kLong));
-  }
-  Dataset d;
-  d.images = torch::cat(xs);
-  d.labels = torch::cat(ys);
-  d.class_names = {"nw", "ne", "sw", "se"};
-  return d;
 }
 
 std::vector<nlohmann::json> log_lines(const std::string& path) {

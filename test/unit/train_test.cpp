@@ -10,6 +10,7 @@
 #include "invkit/train/classifier_loop.h"
 #include "invkit/train/rules.h"
 
+#include "synthetic.h"
 #include "testing.h"
 
 using namespace invkit;
@@ -22,22 +23,10 @@ std::string temp_path(const std::string& name) {
   return dir / name;
 }
 
-// Class c lights up quadrant c of a 12x12 image, over noise: separable.
+// per_class images of each class, or counts[c] of class c when given.
 Dataset quadrants(int64_t per_class, uint64_t seed, std::vector<int64_t> counts = {}) {
-  auto gen = train::make_generator(seed);
   if (counts.empty()) counts.assign(4, per_class);
-  std::vector<torch::Tensor> xs, ys;
-  for (int64_t c = 0; c < 4; ++c) {
-    auto x = torch::randint(0, 100, {counts[c], 1, 12, 12}, gen, torch::kLong);
-    x.slice(2, (c / 2) * 6, (c / 2) * 6 + 6).slice(3, (c % 2) * 6, (c % 2) * 6 + 6) += 120;
-    xs.push_back(x.to(torch::kByte));
-    ys.push_back(torch::full({counts[c]}, c, torch::kLong));
-  }
-  Dataset d;
-  d.images = torch::cat(xs);
-  d.labels = torch::cat(ys);
-  d.class_names = {"nw", "ne", "sw", "se"};
-  return d;
+  return invkit::testing::quadrants(counts, seed);
 }
 
 train::TrainConfig quick(const std::string& out) {
