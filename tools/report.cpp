@@ -14,8 +14,6 @@
 
 namespace {
 
-std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
-
 struct Options {
   std::string runs;
   std::string output = "-";
@@ -52,7 +50,7 @@ int main(int argc, char** argv) {
     ro.generated_by = std::string("report (invkit ") + INVKIT_VERSION + ")";
     std::vector<std::pair<std::string, std::string>> plots;  // path, SVG
     if (opt.output != "-") {
-      ro.plot_link = [&](const std::string& t) { return file_name(plot_path(opt.output, t)); };
+      ro.plot_link = [&](const std::string& t) { return std::filesystem::path(plot_path(opt.output, t)).filename().string(); };
       for (const auto& t : results.transforms)
         plots.emplace_back(plot_path(opt.output, t.name), invkit::metrics::render_svg(invkit::metrics::ekld_plot(t)));
     }
