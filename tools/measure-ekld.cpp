@@ -103,12 +103,14 @@ int main(int argc, char** argv) {
       if (static_cast<int64_t>(clf.class_counts.size()) != clf.spec.num_classes)
         throw invkit::Error(path + ": the manifest has no training class counts");
     }
-    for (auto& clf : classifiers)
+    for (auto& clf : classifiers) {
+      auto predict = std::make_shared<invkit::models::Predictor>(*clf.model, clf.normalization, device);
       // An LDAM model outputs cosines; its probabilities are softmax(30 · cos).
-      models.push_back([&clf, &opt, device](const torch::Tensor& x) {
-        auto logits = invkit::models::predict_logits(*clf.model, clf.normalization, x, opt.batch, device);
+      models.push_back([&clf, &opt, predict](const torch::Tensor& x) {
+        auto logits = (*predict)(x, opt.batch);
         return clf.spec.normed_linear ? logits * invkit::train::kLdamScale : logits;
       });
+    }
 
     auto rows = invkit::metrics::select_per_class(data.labels, data.num_classes(), opt.per_class, seed);
     auto images = data.images.index_select(0, rows);

@@ -2,6 +2,7 @@
 
 #include "invkit/error.h"
 #include "invkit/models/classifier.h"
+#include "invkit/models/resnet.h"
 
 using invkit::models::ClassifierSpec;
 using invkit::models::make_classifier;
@@ -121,4 +122,68 @@ TEST(Models, NormalizationFromData) {
   EXPECT_NEAR(n.std[0], std::sqrt(var), 1e-12);
   auto x = n.apply(images);
   EXPECT_NEAR(x[0][0][0][1].item<float>(), (1.0 - mean) / std::sqrt(var), 1e-5);
+}
+
+namespace {
+
+// Non-trivial BatchNorm statistics and affine parameters, so that folding
+// them into the convolutions is actually exercised.
+void randomize_batchnorms(torch::nn::Module& m) {
+  torch::NoGradGuard no_grad;
+  for (auto& bn : m.modules())
+    if (auto* b = bn->as<torch::nn::BatchNorm2d>()) {
+      b->running_mean.uniform_(-0.5, 0.5);
+      b->running_var.uniform_(0.3, 2.0);
+      b->weight.uniform_(0.5, 1.5);
+      b->bias.uniform_(-0.3, 0.3);
+    }
+}
+
+}  // namespace
+
+TEST(Models, FoldedResnetEqualsEvalForward) {
+  torch::manual_seed(3);
+  for (bool normed : {false, true})
+    for (auto [h, w] : {std::pair<int64_t, int64_t>{28, 28}, {9, 13}}) {
+      ClassifierSpec s;
+      s.arch = "resnet20";
+      s.channels = 3;
+      s.num_classes = 5;
+      s.normed_linear = normed;
+      auto model = make_classifier(s);
+      randomize_batchnorms(*model);
+      model->eval();
+      auto x = torch::randn({6, 3, h, w});
+      torch::NoGradGuard no_grad;
+      auto expected = model->forward(x);
+      auto& resnet = dynamic_cast<invkit::models::ResNetImpl&>(*model);
+      std::vector<bool> layouts{false};
+      if (at::hasMKLDNN()) layouts.push_back(true);
+      for (bool onednn : layouts) {
+        auto got = resnet.folded_inference(onednn)(x);
+        ASSERT_EQ(got.sizes(), expected.sizes());
+        EXPECT_LT((got - expected).abs().max().item<float>(), 1e-4 * (1 + expected.abs().max().item<float>()))
+            << "onednn " << onednn << " normed " << normed << " " << h << "x" << w;
+      }
+    }
+}
+
+TEST(Models, PredictorUsesEvalModeAndRestoresTraining) {
+  torch::manual_seed(4);
+  for (const char* arch : {"resnet20", "cnn"}) {
+    ClassifierSpec s;
+    s.arch = arch;
+    auto model = make_classifier(s);
+    randomize_batchnorms(*model);
+    auto images = torch::randint(0, 256, {7, 1, 28, 28}, torch::kByte);
+    invkit::models::Normalization norm{{0.3}, {0.4}};
+    model->train();
+    // Batches of 3 (the last one short) give the same logits as one pass.
+    auto logits = invkit::models::Predictor(*model, norm, torch::kCPU)(images, 3);
+    EXPECT_TRUE(model->is_training()) << arch;
+    model->eval();
+    torch::NoGradGuard no_grad;
+    auto expected = model->forward(norm.apply(images));
+    EXPECT_LT((logits - expected).abs().max().item<float>(), 1e-4 * (1 + expected.abs().max().item<float>())) << arch;
+  }
 }

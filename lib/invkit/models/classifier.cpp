@@ -24,6 +24,12 @@ std::shared_ptr<ClassifierImpl> make_classifier(const ClassifierSpec& spec) {
   throw UsageError("unknown architecture '" + spec.arch + "' (expected resnet20, resnet32, resnet44, resnet56 or cnn)");
 }
 
+void use_channels_last(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 torch::Tensor Normalization::apply(const torch::Tensor& images) const {
   // One fused multiply-add per pixel: x*scale + shift.
   const int64_t c = images.size(1);
@@ -59,19 +65,33 @@ Normalization Normalization::of(const torch::Tensor& images) {
   return norm;
 }
 
-torch::Tensor predict_logits(ClassifierImpl& model, const Normalization& norm, const torch::Tensor& images,
-                             int64_t batch, torch::Device device) {
+InferenceFn ClassifierImpl::inference(torch::Device) {
+  return [this](const torch::Tensor& x) { return forward(x); };
+}
+
+Predictor::Predictor(ClassifierImpl& model, Normalization norm, torch::Device device)
+    : model_(model), norm_(std::move(norm)), device_(device) {
+  c10::InferenceMode inference;
+  inference_ = model.inference(device);
+}
+
+torch::Tensor Predictor::operator()(const torch::Tensor& images, int64_t batch) const {
   c10::InferenceMode inference;  // no autograd bookkeeping at all, unlike NoGradGuard
-  const bool was_training = model.is_training();
-  model.eval();
+  const bool was_training = model_.is_training();
+  model_.eval();
   std::vector<torch::Tensor> out;
   for (int64_t i = 0; i < images.size(0); i += batch) {
-    auto x = images.slice(0, i, std::min(i + batch, images.size(0))).to(device);
-    out.push_back(model.forward(norm.apply(x)).to(torch::kCPU, torch::kFloat));
+    auto x = images.slice(0, i, std::min(i + batch, images.size(0))).to(device_);
+    out.push_back(inference_(norm_.apply(x)).to(torch::kCPU, torch::kFloat));
   }
-  model.train(was_training);
+  model_.train(was_training);
   if (out.empty()) return torch::zeros({0, 0});
   return torch::cat(out);
+}
+
+torch::Tensor predict_logits(ClassifierImpl& model, const Normalization& norm, const torch::Tensor& images,
+                             int64_t batch, torch::Device device) {
+  return Predictor(model, norm, device)(images, batch);
 }
 
 }  // namespace invkit::models

@@ -17,10 +17,31 @@ class NormedLinearImpl : public torch::nn::Module {
 };
 TORCH_MODULE(NormedLinear);
 
+// A 3x3 convolution with the BatchNorm after it folded in (eval mode):
+// w' = w * gamma / sqrt(var + eps), b' = beta - mean * gamma / sqrt(var + eps).
+// With `onednn` the weights are prepacked for oneDNN and run() takes and
+// returns tensors in oneDNN's layout (CPU only).
+struct FoldedConv {
+  FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, bool onednn);
+  torch::Tensor run(const torch::Tensor& x) const;
+  torch::Tensor weight, bias;
+  int64_t stride;
+  bool onednn;
+};
+
+// A BasicBlock's eval-mode forward with its convolutions folded.
+struct FoldedBlock {
+  torch::Tensor run(const torch::Tensor& x) const;
+  FoldedConv conv1, conv2;
+  int64_t pad;
+  bool subsample;
+};
+
 class BasicBlockImpl : public torch::nn::Module {
  public:
   BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride);
   torch::Tensor forward(const torch::Tensor& x);
+  FoldedBlock folded(bool onednn) const;
 
  private:
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
@@ -35,6 +56,10 @@ class ResNetImpl : public ClassifierImpl {
   // depth 20, 32, 44 or 56 (6n+2).
   ResNetImpl(int64_t depth, int64_t channels, int64_t num_classes, bool normed_linear);
   torch::Tensor forward(torch::Tensor x) override;
+  // Folded BatchNorms; on CPU, where LibTorch has oneDNN, in oneDNN's layout.
+  InferenceFn inference(torch::Device device) override;
+  // The same with the layout chosen: onednn needs CPU and LibTorch with oneDNN.
+  InferenceFn folded_inference(bool onednn);
 
  private:
   torch::nn::Conv2d conv1{nullptr};

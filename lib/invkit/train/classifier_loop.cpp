@@ -130,6 +130,8 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
   const models::Normalization norm = models::Normalization::of(train.images);
   model->to(device);
   model->train();
+  const bool channels_last = device.is_cpu();
+  if (channels_last) models::use_channels_last(*model);
 
   std::vector<std::pair<std::string, torch::Tensor>> params;
   for (auto& p : model->named_parameters()) params.emplace_back(p.key(), p.value());
@@ -280,6 +282,7 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
         x = torch::where(f, x.flip({3}), x);
       }
       auto xf = norm.apply(x);
+      if (channels_last) xf = xf.contiguous(torch::MemoryFormat::ChannelsLast);
       auto t1 = Clock::now();
       data_seconds += std::chrono::duration<double>(t1 - t0).count();
 
