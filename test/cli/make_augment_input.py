@@ -3,9 +3,9 @@
 library only: N images 1 x H x W (a bright square on black, so background,
 rotation and morphology all show), labels i % 3, three named classes.
 Usage: make_augment_input.py OUT.st [N] [H] [W]"""
-import json
-import struct
 import sys
+
+import invkit_set
 
 out = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 10
@@ -18,15 +18,4 @@ for i in range(n):
         for x in range(w):
             inside = h // 4 <= y < h - h // 4 and w // 4 + i % 3 <= x < w - w // 4
             images.append((60 + 17 * i + 5 * x) % 256 if inside else 0)
-labels = b"".join(struct.pack("<q", i % 3) for i in range(n))
-
-manifest = {"format": "invkit.dataset/1", "class_names": ["a", "b", "c"], "history": []}
-header = {
-    "images": {"dtype": "U8", "shape": [n, 1, h, w], "data_offsets": [0, len(images)]},
-    "labels": {"dtype": "I64", "shape": [n], "data_offsets": [len(images), len(images) + len(labels)]},
-    "__metadata__": {"invkit": json.dumps(manifest)},
-}
-text = json.dumps(header).encode()
-text += b" " * (-len(text) % 8)
-with open(out, "wb") as f:
-    f.write(struct.pack("<Q", len(text)) + text + bytes(images) + labels)
+invkit_set.write(out, images, [i % 3 for i in range(n)], (1, h, w), ["a", "b", "c"], [])

@@ -7,9 +7,9 @@ usage: make_classifier_set.py OUT --counts 40,20,10,5 [--shape 1,12,12]
        [--classes K] [--seed S]
 """
 import argparse
-import json
 import random
-import struct
+
+import invkit_set
 
 
 def main():
@@ -42,20 +42,8 @@ def main():
                             img[(ch * h + y) * w + x] = min(255, img[(ch * h + y) * w + x] + 100)
             images += img
             labels.append(cls)
-    n = len(labels)
-    label_bytes = struct.pack("<%dq" % n, *labels)
-    class_counts = [labels.count(i) for i in range(k)]
-    manifest = {"format": "invkit.dataset/1", "num_classes": k, "class_names": ["c%d" % i for i in range(k)],
-                "class_counts": class_counts, "size": n, "channels": c, "height": h, "width": w,
-                "history": [{"tool": "make_classifier_set.py", "seed": a.seed}]}
-    header = {"labels": {"dtype": "I64", "shape": [n], "data_offsets": [0, len(label_bytes)]},
-              "images": {"dtype": "U8", "shape": [n, c, h, w],
-                         "data_offsets": [len(label_bytes), len(label_bytes) + len(images)]},
-              "__metadata__": {"invkit": json.dumps(manifest)}}
-    hb = json.dumps(header).encode()
-    hb += b" " * (-len(hb) % 8)
-    with open(a.out, "wb") as f:
-        f.write(struct.pack("<Q", len(hb)) + hb + label_bytes + bytes(images))
+    invkit_set.write(a.out, images, labels, (c, h, w), ["c%d" % i for i in range(k)],
+                     [{"tool": "make_classifier_set.py", "seed": a.seed}])
 
 
 if __name__ == "__main__":

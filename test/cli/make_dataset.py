@@ -8,9 +8,9 @@ count is used up drops out), labels are I64 [N], images U8 [N,K,S,S] with pixel
 (row r, channel k, y, x) = (r * 7 + k * 31 + y * S + x) % 256. OUT may be - for stdout.
 """
 import argparse
-import json
-import struct
 import sys
+
+import invkit_set
 
 
 def main():
@@ -40,32 +40,8 @@ def main():
         for ch in range(k):
             base = r * 7 + ch * 31
             images += bytes((base + p) % 256 for p in plane)
-    label_bytes = struct.pack("<%dq" % n, *labels)
-
-    manifest = {
-        "format": "invkit.dataset/1",
-        "num_classes": a.classes,
-        "class_names": ["c%d" % c for c in range(a.classes)],
-        "class_counts": counts,
-        "size": n,
-        "channels": k,
-        "height": s,
-        "width": s,
-        "history": [{"tool": "make_dataset.py", "arguments": sys.argv[1:]}],
-    }
-    header = {
-        "__metadata__": {"invkit": json.dumps(manifest)},
-        "images": {"dtype": "U8", "shape": [n, k, s, s], "data_offsets": [0, len(images)]},
-        "labels": {"dtype": "I64", "shape": [n], "data_offsets": [len(images), len(images) + len(label_bytes)]},
-    }
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)  # the format pads the header to 8 bytes
-    blob = struct.pack("<Q", len(h)) + h + bytes(images) + label_bytes
-    if a.out == "-":
-        sys.stdout.buffer.write(blob)
-    else:
-        with open(a.out, "wb") as f:
-            f.write(blob)
+    invkit_set.write(a.out, images, labels, (k, s, s), ["c%d" % c for c in range(a.classes)],
+                     [{"tool": "make_dataset.py", "arguments": sys.argv[1:]}])
 
 
 if __name__ == "__main__":

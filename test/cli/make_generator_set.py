@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Writes a tiny invkit data set for the generator tests (struct only, no numpy).
+"""Writes a tiny invkit data set for the generator tests (standard library only).
 
 usage: make_generator_set.py OUT.st [N] [SIZE] [CHANNELS]
 N images CHANNELS x SIZE x SIZE (every channel alike): a bright 4x4 square at one of 9 positions on a dark
 background; label 0/1 = the square's brightness.
 """
-import json
-import struct
 import sys
+
+import invkit_set
 
 
 def main():
@@ -25,20 +25,7 @@ def main():
                 img[r * size + c] = 250 if label else 160
         pixels += img * channels
         labels.append(label)
-    label_bytes = struct.pack("<%dq" % n, *labels)
-    counts = [labels.count(0), labels.count(1)]
-    manifest = {"format": "invkit.dataset/1", "num_classes": 2, "class_names": ["dim", "bright"],
-                "class_counts": counts, "channels": channels, "height": size, "width": size, "history": []}
-    header = {
-        "__metadata__": {"invkit": json.dumps(manifest)},
-        "labels": {"dtype": "I64", "shape": [n], "data_offsets": [0, len(label_bytes)]},
-        "images": {"dtype": "U8", "shape": [n, channels, size, size],
-                   "data_offsets": [len(label_bytes), len(label_bytes) + len(pixels)]},
-    }
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(out, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + label_bytes + bytes(pixels))
+    invkit_set.write(out, pixels, labels, (channels, size, size), ["dim", "bright"], [])
 
 
 if __name__ == "__main__":
