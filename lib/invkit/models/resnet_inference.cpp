@@ -9,8 +9,8 @@
 
 namespace invkit::models {
 
-FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, bool onednn_)
-    : stride(conv->options.stride()->at(0)), onednn(onednn_) {
+FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, bool use_onednn)
+    : stride(conv->options.stride()->at(0)), onednn(use_onednn) {
   auto scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
   weight = (conv->weight * scale.view({-1, 1, 1, 1})).contiguous();
   bias = bn->bias - bn->running_mean * scale;
