@@ -24,9 +24,8 @@ TORCH_MODULE(NormedLinear);
 struct FoldedConv {
   FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, bool onednn);
   torch::Tensor run(const torch::Tensor& x) const;
-  torch::Tensor weight, bias;
+  torch::Tensor weight, bias;  // oneDNN tensors with `onednn`
   int64_t stride;
-  bool onednn;
 };
 
 // A BasicBlock's eval-mode forward with its convolutions folded.

@@ -9,8 +9,8 @@
 
 namespace invkit::models {
 
-FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, bool use_onednn)
-    : stride(conv->options.stride()->at(0)), onednn(use_onednn) {
+FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, bool onednn)
+    : stride(conv->options.stride()->at(0)) {
   auto scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
   weight = (conv->weight * scale.view({-1, 1, 1, 1})).contiguous();
   bias = bn->bias - bn->running_mean * scale;
@@ -21,7 +21,7 @@ FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm
 }
 
 torch::Tensor FoldedConv::run(const torch::Tensor& x) const {
-  if (onednn) return at::mkldnn_convolution(x, weight, bias, {1, 1}, {stride, stride}, {1, 1}, 1);
+  if (weight.is_mkldnn()) return at::mkldnn_convolution(x, weight, bias, {1, 1}, {stride, stride}, {1, 1}, 1);
   return torch::conv2d(x, weight, bias, stride, 1);
 }
 
@@ -29,7 +29,7 @@ torch::Tensor FoldedBlock::run(const torch::Tensor& x) const {
   auto out = conv2.run(conv1.run(x).relu_());
   if (!subsample && pad == 0) return out.add_(x).relu_();
   // Option A's shortcut slices and pads, which oneDNN tensors cannot: do it dense.
-  const bool onednn = conv1.onednn;
+  const bool onednn = x.is_mkldnn();
   auto shortcut = onednn ? x.to_dense() : x;
   if (subsample) shortcut = shortcut.slice(2, 0, c10::nullopt, 2).slice(3, 0, c10::nullopt, 2);
   if (pad > 0) shortcut = torch::constant_pad_nd(shortcut, {0, 0, 0, 0, pad, pad});
