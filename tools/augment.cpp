@@ -9,6 +9,7 @@
 
 #include "invkit/cli/progress.h"
 #include "invkit/cli/tool.h"
+#include "invkit/data/class_match.h"
 #include "invkit/data/dataset.h"
 #include "invkit/error.h"
 #include "invkit/io/file.h"
@@ -111,6 +112,8 @@ int main(int argc, char** argv) {
     };
 
     invkit::Dataset in = invkit::Dataset::load(opt.input);
+    if (!opt.generator.empty())
+      invkit::check_generator_classes(generator.manifest, opt.generator, in, invkit::io::input_name(opt.input));
     const int64_t N = in.size(), K = opt.samples, per = K + (opt.keep_original ? 1 : 0);
     const int64_t lo = (shard.index - 1) * N / shard.count, hi = shard.index * N / shard.count, n = hi - lo;
 

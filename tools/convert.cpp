@@ -12,13 +12,16 @@
 #include "invkit/io/idx.h"
 #include "invkit/io/image.h"
 #include "invkit/io/image_folder.h"
+#include "invkit/io/npy.h"
 
 namespace {
 
 struct Options {
   std::string output;                // -o: the data set to write; "-" = stdout
   std::string class_names;           // idx, cifar*: a built-in list name or a FILE, one name per line
-  std::string images, labels;        // idx: the two IDX files (gzipped or raw)
+  std::string images, labels;        // idx: the two IDX files (gzipped or raw); npz: .npz/.npy files
+  std::string images_key, labels_key;  // npz: the arrays' names in a .npz archive ("" = its only array)
+  std::string layout;                // npz: nhw|nhwc|nchw; "" = from the shape
   bool transpose = false;            // idx: swap height and width (EMNIST stores images transposed)
   std::vector<std::string> batches;  // cifar10, cifar100: binary batch files, concatenated in order
   bool coarse = false;               // cifar100: the 20 coarse labels instead of the 100 fine ones
@@ -77,6 +80,25 @@ invkit::Dataset from_idx(const Options& opt) {
   return d;
 }
 
+invkit::Dataset from_npz(const Options& opt) {
+  const std::string labels_path = opt.labels.empty() ? opt.images : opt.labels;
+  auto set = invkit::io::numpy_image_set(invkit::io::read_numpy_array(opt.images, opt.images_key), opt.images,
+                                         invkit::io::read_numpy_array(labels_path, opt.labels_key), labels_path,
+                                         opt.layout);
+  invkit::Dataset d;
+  const int64_t max_label = set.labels.numel() ? set.labels.max().item<int64_t>() : -1;
+  if (opt.class_names.empty()) {
+    d.class_names = invkit::numbered_class_names(std::max<int64_t>(max_label + 1, 1));
+  } else {
+    d.class_names = invkit::class_names_from_arg(opt.class_names);
+    if (static_cast<int64_t>(d.class_names.size()) <= max_label)
+      invkit::check_class_count(d.class_names, max_label + 1, "--class-names " + opt.class_names);
+  }
+  d.images = set.images;
+  d.labels = set.labels;
+  return d;
+}
+
 invkit::Dataset from_cifar(const Options& opt, invkit::io::CifarKind kind) {
   const bool coarse = kind == invkit::io::CifarKind::cifar100 && opt.coarse;
   const std::string builtin = kind == invkit::io::CifarKind::cifar10 ? "cifar10" : coarse ? "cifar100-coarse" : "cifar100";
@@ -126,7 +148,7 @@ CLI::App* add_import(CLI::App& app, const char* name, const char* description, c
 int main(int argc, char** argv) {
   Options opt;
   invkit::cli::Tool tool(
-      "convert", "Import IDX files, CIFAR batches and image folders into an invkit data set; export one as PNGs.",
+      "convert", "Import IDX files, NumPy arrays, CIFAR batches and image folders into an invkit data set; export one as PNGs.",
       "  convert idx train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz -o fmnist.st\n"
       "  convert cifar10 data_batch_{1,2,3,4,5}.bin -o cifar10.st\n"
       "  convert folder photos/ --resize 32x32 --channels 3 -o photos.st\n"
@@ -143,6 +165,19 @@ int main(int argc, char** argv) {
   idx->add_option("labels", opt.labels, "IDX labels (magic 0x00000801, uint8 N)")->required();
   idx->add_option("--class-names", opt.class_names, kClassNamesHelp);
   idx->add_flag("--transpose", opt.transpose, "swap height and width (EMNIST stores its images transposed)");
+
+  CLI::App* npz = add_import(
+      app, "npz", "NumPy arrays: .npz archives (np.savez, np.savez_compressed) or .npy files; uint8 images, integer labels",
+      "  convert npz k49-train-imgs.npz k49-train-labels.npz -o k49.st\n"
+      "  convert npz data.npz --images-key x_train --labels-key y_train --layout nhwc -o train.st",
+      opt);
+  npz->add_option("images", opt.images, "images: uint8 [N,H,W], [N,H,W,C] or [N,C,H,W] (.npz or .npy)")->required();
+  npz->add_option("labels", opt.labels, "labels: integers [N] (.npz or .npy); default: the IMAGES file");
+  npz->add_option("--images-key", opt.images_key, "the images' array in a .npz archive (default: its only array)");
+  npz->add_option("--labels-key", opt.labels_key, "the labels' array in a .npz archive (default: its only array)");
+  npz->add_option("--layout", opt.layout, "nhw, nhwc or nchw (default: from the shape; needed when it is ambiguous)")
+      ->check(CLI::IsMember({"nhw", "nhwc", "nchw"}));
+  npz->add_option("--class-names", opt.class_names, kClassNamesHelp + std::string(" (default: 0..max label)"));
 
   CLI::App* c10 = add_import(app, "cifar10", "CIFAR-10 binary batches (1 label byte + 3072 pixel bytes per record)",
                              "  convert cifar10 data_batch_1.bin data_batch_2.bin -o part.st", opt);
@@ -176,6 +211,7 @@ int main(int argc, char** argv) {
     if (*exp) return run_export(opt);
     invkit::io::refuse_binary_to_terminal(opt.output);  // before the work, not after it
     invkit::Dataset d = *idx    ? from_idx(opt)
+                        : *npz  ? from_npz(opt)
                         : *c10  ? from_cifar(opt, invkit::io::CifarKind::cifar10)
                         : *c100 ? from_cifar(opt, invkit::io::CifarKind::cifar100)
                                 : from_folder(opt);

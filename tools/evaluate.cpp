@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     auto clf = invkit::train::load_classifier(opt.checkpoint, device);
     auto data = invkit::Dataset::load(opt.data);
     const std::string name = invkit::io::input_name(opt.data);
-    invkit::train::check_data_matches(clf, data, opt.checkpoint, name, /*same_classes=*/false);
+    invkit::train::check_data_matches(clf, data, opt.checkpoint, name);  // labels now in the checkpoint's classes
     if (transform) {
       // Row i draws from (seed, i): the same bytes for any --batch or device count.
       auto keys = torch::arange(data.size(), torch::kLong);

@@ -6,6 +6,7 @@
 
 #include "invkit/cli/progress.h"
 #include "invkit/cli/tool.h"
+#include "invkit/data/class_match.h"
 #include "invkit/data/dataset.h"
 #include "invkit/error.h"
 #include "invkit/io/csv.h"
@@ -94,12 +95,17 @@ int main(int argc, char** argv) {
     auto data = invkit::Dataset::load(data_path);
     const std::string data_name = invkit::io::input_name(data_path);
     settings["data"] = data_name;
+    if (!opt.generator.empty()) invkit::check_generator_classes(generator.manifest, opt.generator, data, data_name);
     std::vector<invkit::train::LoadedClassifier> classifiers;
     std::vector<invkit::metrics::LogitsFn> models;
+    // Each checkpoint sees the data's labels in its own classes, matched by name.
+    std::vector<torch::Tensor> labels_of;
     for (const auto& path : checkpoints) {
       classifiers.push_back(invkit::train::load_classifier(path, device));
       auto& clf = classifiers.back();
-      invkit::train::check_data_matches(clf, data, path, data_name, /*same_classes=*/true);
+      invkit::Dataset view = data;
+      invkit::train::check_data_matches(clf, view, path, data_name);
+      labels_of.push_back(view.labels);
       if (static_cast<int64_t>(clf.class_counts.size()) != clf.spec.num_classes)
         throw invkit::Error(path + ": the manifest has no training class counts");
     }
@@ -114,7 +120,7 @@ int main(int argc, char** argv) {
 
     auto rows = invkit::metrics::select_per_class(data.labels, data.num_classes(), opt.per_class, seed);
     auto images = data.images.index_select(0, rows);
-    auto labels = data.labels.index_select(0, rows);
+    auto labels = data.labels.index_select(0, rows);  // the data set's classes (for --dump-logits)
     invkit::cli::Progress bar("measure-ekld", static_cast<int64_t>(models.size()) * rows.size(0) * (opt.samples + 1),
                               "img", tool.common().quiet);
     auto logits = invkit::metrics::collect_logits(images, opt.samples, opt.batch, draw, models,
@@ -132,12 +138,12 @@ int main(int argc, char** argv) {
     invkit::io::NamedTensors dump{{"labels", labels}, {"rows", rows}};
     for (size_t k = 0; k < classifiers.size(); ++k) {
       const auto& clf = classifiers[k];
-      auto classes = invkit::metrics::per_class_invariance(logits.original[k], logits.transformed[k], labels,
-                                                           data.num_classes());
+      auto classes = invkit::metrics::per_class_invariance(logits.original[k], logits.transformed[k],
+                                                           labels_of[k].index_select(0, rows), clf.spec.num_classes);
       invkit::metrics::Series series{file_name(checkpoints[k]), {}, {}, {}};
       nlohmann::json class_rows = nlohmann::json::array();
       for (auto& c : classes) {
-        c.name = data.class_names[c.id];
+        c.name = clf.class_names[c.id];
         c.n_train = clf.class_counts[c.id];
         class_rows.push_back(invkit::metrics::to_json(c));
         const auto& r = class_rows.back();

@@ -89,6 +89,24 @@ expect_fail 1 "--class-names .*three-class-names.txt: 3 class names, but the lab
   convert cifar10 "$F/tiny-cifar10.bin" --class-names "$F/three-class-names.txt" -o e.st
 [ ! -e e.st ] || fail "a failed cifar convert left an output file"
 
+# --- npz ---------------------------------------------------------------------
+# Files written by NumPy (test/fixtures/make-npz-fixtures.py): Kuzushiji-49's
+# layout (two archives of one array each), and one compressed archive with
+# named channels-last RGB images and int64 labels.
+convert npz "$F/npz/k49-like-imgs.npz" "$F/npz/k49-like-labels.npz" -o k49.st
+[ "$(m k49.st '(d["class_names"], d["class_counts"], d["channels"], d["height"], d["width"])')" = \
+  "(['0', '1', '2'], [2, 1, 2], 1, 3, 4)" ] || fail "npz: $(m k49.st 'd')"
+convert npz "$F/npz/rgb-compressed.npz" --images-key x_train --labels-key y_train -o rgb.st
+[ "$(m rgb.st '(d["channels"], d["height"], d["width"], d["class_counts"])')" = "(3, 2, 3, [1, 2, 0, 1])" ] ||
+  fail "npz rgb: $(m rgb.st 'd')"
+convert npz "$F/npz/imgs-fortran.npy" "$F/npz/labels-be-i4.npy" -o npy.st
+cmp -s <(tail -c 60 npy.st) <(tail -c 60 k49.st) || fail "npy (Fortran order, big-endian labels) differs from the npz"
+expect_fail 2 "holds several arrays (x_train, y_train): say which with a key" convert npz "$F/npz/rgb-compressed.npz" -o e.st
+expect_fail 1 "images are Float, expected uint8" convert npz "$F/npz/imgs-float32.npy" "$F/npz/labels-3.npy" -o e.st
+expect_fail 1 "labels-3.npy: 3 labels for 5 images" convert npz "$F/npz/imgs-fortran.npy" "$F/npz/labels-3.npy" -o e.st
+expect_fail 1 "not a readable .npz (zip) archive" convert npz "$F/tiny-images.idx" "$F/npz/labels-3.npy" -o e.st
+[ ! -e e.st ] || fail "a failed npz convert left an output file"
+
 # --- folder ----------------------------------------------------------------
 convert folder "$F/tiny-folder" -o folder.st
 [ "$(m folder.st '(d["class_names"], d["class_counts"], d["channels"])')" = \
@@ -107,14 +125,16 @@ expect_fail 1 "empty: no class subfolders" convert folder empty -o e.st
 # --- export ----------------------------------------------------------------
 convert export f.st --to-dir out
 [ "$(cd out && find . -type f | sort | tr '\n' ' ')" = \
-  "./Pullover/0.png ./Pullover/5.png ./T-shirt_top/1.png ./T-shirt_top/4.png ./Trouser/2.png ./Trouser/3.png " ] ||
+  "./Pullover/0.png ./Pullover/5.png ./T-shirt_top/1.png ./T-shirt_top/4.png ./Trouser/2.png ./Trouser/3.png ./classes.txt " ] ||
   fail "export layout: $(cd out && find . | sort | tr '\n' ' ')"
-[ "$(ls out | wc -l)" -eq 10 ] || fail "export: one folder per class"
+[ "$(ls -d out/*/ | wc -l)" -eq 10 ] || fail "export: one folder per class"
+[ "$(head -3 out/classes.txt)" = "$(printf 'T-shirt_top\tT-shirt/top\nTrouser\nPullover')" ] ||
+  fail "export: classes.txt $(cat out/classes.txt)"
 [ "$(png_size out/Pullover/0.png)" = "4x3" ] || fail "export image size"
 expect_fail 1 "out: folder exists and is not empty (use --force to replace it)" convert export t.st --to-dir out
 [ -e out/Pullover/0.png ] || fail "a refused export touched the old folder"
 convert export t.st --to-dir out --force
-[ "$(ls out | tr '\n' ' ')" = "0 1 2 " ] || fail "export --force"
+[ "$(ls out | tr '\n' ' ')" = "0 1 2 classes.txt " ] || fail "export --force"
 [ ! -e out.tmp ] && [ ! -e out.old ] || fail "export left out.tmp or out.old"
 
 # Contact sheet: 3 classes × 2 per class of 3×4 images, 2 px padding.
@@ -135,6 +155,24 @@ convert folder back -o back.st
   fail "round trip classes"
 convert export back.st --sheet back.png --per-class 2
 cmp -s sheet.png back.png || fail "round trip: contact sheets differ"
+
+# Round trip of named classes whose folders sort another way (Fashion-MNIST:
+# "T-shirt/top" is written to T-shirt_top, and Pullover sorts first):
+# classes.txt brings back the order and the names.
+convert export f.st --to-dir fm
+convert folder fm -o fm.st
+[ "$(m fm.st '(d["class_names"], d["class_counts"])')" = "$(m f.st '(d["class_names"], d["class_counts"])')" ] ||
+  fail "named round trip: $(m fm.st '(d["class_names"], d["class_counts"])')"
+# Without classes.txt the folders are sorted: the same classes, another order.
+rm fm/classes.txt
+convert folder fm -o sorted.st
+[ "$(m sorted.st 'd["class_names"][:3]')" = "['Ankle_boot', 'Bag', 'Coat']" ] || fail "sorted folders"
+# classes.txt errors: a folder it does not list, a folder that is not there.
+printf 'Pullover\nTrouser\n' >fm/classes.txt
+expect_fail 1 "fm/Ankle_boot: class folder not listed in fm/classes.txt" convert folder fm -o e.st
+printf 'Pullover\nNoSuch\n' >fm/classes.txt
+expect_fail 1 'fm/classes.txt line 2: class folder "NoSuch" does not exist' convert folder fm -o e.st
+[ ! -e e.st ] || fail "a failed folder convert left an output file"
 
 # --- refusing a terminal -----------------------------------------------------
 # script(1) runs the command with a pseudo-terminal as its stdout.

@@ -43,7 +43,33 @@ PY
 expect_fail 2 "" evaluate c.st test.st --transform 'nosuchop(1)'
 expect_fail 1 "not a classifier checkpoint" evaluate test.st test.st
 mk val5.st --counts 2,2,2,2,2 --seed 4
-expect_fail 1 "val5.st: label 4 at row 8 is outside the checkpoint's 4 classes" evaluate c.st val5.st
+expect_fail 1 'val5.st: class "c4" is not one of the classes of c.st (c0, c1, c2, c3)' evaluate c.st val5.st
+
+# Classes are matched by name: the same test images with the classes in
+# another order score the same, class by class; a split lacking classes
+# scores the classes it has.
+mk test-shuffled.st --counts 16,16,16,16 --seed 3 --keep 2,0,3,1
+mk test-a-c.st --counts 16,16,16,16 --seed 3 --keep 2,0
+evaluate c.st test-shuffled.st >shuffled.json
+evaluate c.st test-a-c.st >a-c.json
+python3 - <<'PY' || fail "classes matched by name: $(cat shuffled.json a-c.json)"
+import json
+e, s, p = (json.load(open(f)) for f in ("eval.json", "shuffled.json", "a-c.json"))
+assert s["accuracy"] == e["accuracy"] and s["confusion"] == e["confusion"], (e, s)
+assert [c["name"] for c in s["per_class"]] == ["c0", "c1", "c2", "c3"]
+assert s["per_class"] == e["per_class"], (e["per_class"], s["per_class"])
+by = {c["name"]: c for c in p["per_class"]}
+assert by["c0"]["support"] == 16 and by["c2"]["support"] == 16 and by["c1"]["support"] == 0 and by["c3"]["support"] == 0
+assert by["c0"]["accuracy"] == e["per_class"][0]["accuracy"] and by["c2"]["accuracy"] == e["per_class"][2]["accuracy"]
+assert p["per_class"][1]["accuracy"] is None and p["total"] == 32
+PY
+# The same as image folders test/{c0,c2} sorted by folder name (no classes.txt).
+convert export test-a-c.st --to-dir a-c
+rm a-c/classes.txt
+convert folder a-c -o a-c-folder.st
+evaluate c.st a-c-folder.st >a-c-folder.json
+python3 -c 'import json, sys; a, b = (json.load(open(f))["per_class"] for f in sys.argv[1:]); assert a == b, (a, b)' \
+  a-c.json a-c-folder.json || fail "image folder classes matched by name"
 mk big.st --counts 2,2,2,2 --shape 3,12,12
 expect_fail 1 "big.st: images are 3x12x12 but c.st expects 1x12x12" evaluate c.st big.st
 expect_fail 1 "nothing.st" evaluate c.st nothing.st

@@ -4,7 +4,7 @@ standard library only: class c brightens one of four image quadrants
 (c mod 4) and, for c >= 4, also a centre square, over uniform noise.
 
 usage: make_classifier_set.py OUT --counts 40,20,10,5 [--shape 1,12,12]
-       [--classes K] [--seed S]
+       [--classes K] [--seed S] [--keep 2,0,...]
 """
 import argparse
 import random
@@ -19,6 +19,7 @@ def main():
     ap.add_argument("--shape", default="1,12,12", help="C,H,W")
     ap.add_argument("--classes", type=int, help="number of classes (default: len(counts))")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", help="the classes to write, in this order, e.g. 2,0 (default: all in order)")
     a = ap.parse_args()
     counts = [int(x) for x in a.counts.split(",")]
     c, h, w = (int(x) for x in a.shape.split(","))
@@ -42,7 +43,15 @@ def main():
                             img[(ch * h + y) * w + x] = min(255, img[(ch * h + y) * w + x] + 100)
             images += img
             labels.append(cls)
-    invkit_set.write(a.out, images, labels, (c, h, w), ["c%d" % i for i in range(k)],
+    names = ["c%d" % i for i in range(k)]
+    if a.keep:  # a permutation or subset of the classes: same images, labels by the new order
+        keep = [int(x) for x in a.keep.split(",")]
+        size = c * h * w
+        rows = [r for r in range(len(labels)) if labels[r] in keep]
+        images = b"".join(images[r * size:(r + 1) * size] for r in rows)
+        labels = [keep.index(labels[r]) for r in rows]
+        names = [names[i] for i in keep]
+    invkit_set.write(a.out, images, labels, (c, h, w), names,
                      [{"tool": "make_classifier_set.py", "seed": a.seed}])
 
 

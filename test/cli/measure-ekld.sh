@@ -97,7 +97,26 @@ PY
 # Errors: one line, exit 1 or 2, and no side output left behind.
 mk three.st --counts 5,5,5 --seed 2
 mk small.st --counts 5,5,5,5 --shape 1,10,10 --seed 2
-expect_fail 1 'three.st: has 3 classes but c1.st was trained on 4' measure-ekld c1.st three.st --transform identity --csv x.csv
+mk five.st --counts 5,5,5,5,5 --seed 2
+expect_fail 1 'five.st: class "c4" is not one of the classes of c1.st (c0, c1, c2, c3)' \
+  measure-ekld c1.st five.st --transform identity --csv x.csv
+[ ! -e x.csv ] || fail "side output left after an error"
+
+# Classes are matched by name: the test set with its classes in another order
+# gives the same rows, names and training sizes; a set of 3 of the 4 classes
+# gives those 3 and leaves the fourth without images.
+mk test-shuffled.st --counts 16,16,16,16 --seed 3 --keep 3,1,0,2
+mk three.st --counts 16,16,16,16 --seed 3 --keep 2,0,1
+for t in test test-shuffled three; do
+  measure-ekld c1.st $t.st --transform 'rotate(90,90)' --per-class 16 --samples 1 --quiet >$t-90.json
+done
+python3 - <<'PY' || fail "measure-ekld matches classes by name"
+import json
+a, b, c = (json.load(open(f + "-90.json"))["checkpoints"][0]["classes"] for f in ("test", "test-shuffled", "three"))
+assert [(x["name"], x["n_train"]) for x in a] == [("c0", 120), ("c1", 40), ("c2", 10), ("c3", 40)], a
+assert a == b, (a, b)
+assert c[:3] == a[:3] and c[3]["images"] == 0 and c[3]["ekld"] is None, c
+PY
 expect_fail 1 'small.st: images are 1x10x10 but c1.st expects 1x12x12' measure-ekld c1.st small.st --transform identity
 expect_fail 2 'give the transformation' measure-ekld c1.st test.st
 expect_fail 2 'excludes' measure-ekld c1.st test.st --transform identity --generator g.st

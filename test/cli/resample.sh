@@ -101,7 +101,16 @@ resample --concat part0.st part1.st part2.st -o whole.st
 [ "$(tensor whole.st labels)" = "$(tensor in.st labels)" ] || fail "concat labels"
 [ "$(tensor whole.st index)" = "$(python3 -c 'print(list(range(500)))')" ] || fail "concat index"
 [ "$(m whole.st '[p["rows"] for p in m["concat"]], "shard" in m')" = "[166, 167, 167] False" ] || fail "concat record"
-expect_fail 1 "small.st has class names" resample --concat part0.st small.st -o bad.st
+expect_fail 1 "small.st: has 3 classes but part0.st has 10; without class names on both sides" \
+  resample --concat part0.st small.st -o bad.st
+# Parts with the same classes in another order are remapped to the first's.
+python3 "$(dirname "$LIB")/make_classifier_set.py" ab.st --counts 2,3 --seed 1
+python3 "$(dirname "$LIB")/make_classifier_set.py" ba.st --counts 2,3 --seed 1 --keep 1,0
+resample --concat ab.st ba.st -o abba.st
+[ "$(tensor abba.st labels)" = "[0, 0, 1, 1, 1, 0, 0, 1, 1, 1]" ] || fail "concat by name: $(tensor abba.st labels)"
+[ "$(m abba.st 'm["class_names"]')" = "['c0', 'c1']" ] || fail "concat names"
+python3 "$(dirname "$LIB")/make_classifier_set.py" ac.st --counts 2,3,1 --seed 1 --keep 0,2
+expect_fail 1 'ac.st: class "c2" is not one of the classes of ab.st (c0, c1)' resample --concat ab.st ac.st -o bad.st
 expect_fail 1 "in.st has no tensor index but part0.st has a tensor index" resample --concat part0.st in.st -o bad.st
 [ ! -e bad.st ] || fail "failed concat left an output"
 

@@ -84,7 +84,8 @@ expect_fail 1 "empty.st: class 1 (\"c1\") has no training examples (pass --allow
 [ ! -e e.st ] || fail "output left after an error"
 train-classifier empty.st "${quick[@]}" --epochs 1 --allow-empty-classes -o e.st >/dev/null
 mk val5.st --counts 2,2,2,2,2 --seed 4
-expect_fail 1 "val5.st: label 4 at row 8 is outside the model's 4 classes" train-classifier train.st --val val5.st "${quick[@]}" -o x.st
+expect_fail 1 'val5.st: class "c4" is not one of the classes of train.st (c0, c1, c2, c3)' \
+  train-classifier train.st --val val5.st "${quick[@]}" -o x.st
 mk big.st --counts 2,2,2,2 --shape 1,16,16
 expect_fail 1 "big.st: images are 1x16x16 but train.st has 1x12x12" train-classifier train.st --test big.st "${quick[@]}" -o x.st
 mk rgb.st --counts 2,2,2,2 --shape 3,12,12

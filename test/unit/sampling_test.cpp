@@ -223,7 +223,8 @@ TEST(Sampling, ConcatRefusesMismatchesNamingTheFile) {
     return std::string("no error");
   };
   EXPECT_EQ(message({a, b}),
-            "b.st has class names [\"0\",\"1\",\"2\"] but a.st has [\"0\",\"1\"]; cannot concatenate");
+            "b.st: has 3 classes but a.st has 2; without class names on both sides, classes are matched by position "
+            "and the counts must agree");
   Dataset c = a;
   c.images = torch::zeros({4, 1, 3, 3}, torch::kByte);
   EXPECT_EQ(message({a, c}), "b.st has image shape 1x3x3 but a.st has 1x2x3; cannot concatenate");

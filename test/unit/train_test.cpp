@@ -140,7 +140,7 @@ TEST(Train, InputErrors) {
     train::check_inputs(cfg, in);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "val.st: label 4 at row 3 is outside the model's 4 classes (from lt.st)");
+    EXPECT_STREQ(e.what(), "val.st: class \"extra\" is not one of the classes of lt.st (nw, ne, sw, se)");
   }
   in.val.reset();
   Dataset test = quadrants(2, 8);
@@ -170,4 +170,21 @@ TEST(Train, NonFiniteLossStops) {
     EXPECT_NE(std::string(e.what()).find("loss is "), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(" at epoch "), std::string::npos) << e.what();
   }
+}
+
+TEST(Train, ValAndTestClassesAreMatchedByName) {
+  train::TrainInputs in;
+  in.train = quadrants(5, 6);
+  in.train_name = "lt.st";
+  // The val set names its classes in another order and lacks "ne".
+  Dataset val = quadrants(2, 7);
+  val = val.select(torch::nonzero(val.labels != 1).flatten());
+  val.labels = torch::tensor(std::vector<int64_t>{0, 0, 2, 2, 1, 1}, torch::kLong);  // nw, nw, se, se, sw, sw
+  val.class_names = {"nw", "sw", "se"};
+  in.val = val;
+  in.val_name = "val.st";
+  auto cfg = quick(temp_path("names.st"));
+  train::check_inputs(cfg, in);
+  EXPECT_EQ(in.val->class_names, in.train.class_names);
+  EXPECT_TRUE(torch::equal(in.val->labels, torch::tensor(std::vector<int64_t>{0, 0, 3, 3, 2, 2}, torch::kLong)));
 }

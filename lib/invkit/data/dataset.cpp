@@ -1,5 +1,7 @@
 #include "invkit/data/dataset.h"
 
+#include <set>
+
 #include "invkit/error.h"
 #include "invkit/io/file.h"
 #include "invkit/io/manifest.h"
@@ -41,6 +43,12 @@ void Dataset::validate(const std::string& source) const {
                std::to_string(labels.size(0)));
   if (images.size(1) < 1 || images.size(2) < 1 || images.size(3) < 1) throw fail("images have an empty dimension");
   if (class_names.empty()) throw fail("no classes");
+  {
+    // Classes are matched by name wherever two files meet: names must be unique.
+    std::set<std::string> seen;
+    for (const auto& n : class_names)
+      if (!seen.insert(n).second) throw fail("class name \"" + n + "\" appears twice in class_names");
+  }
   if (size() > 0) {
     int64_t lo = labels.min().item<int64_t>(), hi = labels.max().item<int64_t>();
     if (lo < 0 || hi >= num_classes()) {

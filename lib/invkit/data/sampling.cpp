@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "invkit/data/class_match.h"
 #include "invkit/error.h"
 
 namespace invkit {
@@ -185,8 +186,9 @@ Dataset concat(const std::vector<Dataset>& parts, const std::vector<std::string>
     auto has = [](const torch::Tensor& t, const char* what) {
       return std::string(t.defined() ? "a " : "no ") + what;
     };
-    if (d.class_names != first.class_names)
-      throw differ("class names " + nlohmann::json(d.class_names).dump(), nlohmann::json(first.class_names).dump());
+    // Labels in the first part's classes, matched by name.
+    Dataset aligned = d;
+    align_classes(aligned, src, first.class_names, sources[0]);
     if (shape(d) != shape(first)) throw differ("image shape " + shape(d), shape(first));
     if (d.index.defined() != first.index.defined())
       throw differ(has(d.index, "tensor index"), has(first.index, "tensor index"));
@@ -197,7 +199,7 @@ Dataset concat(const std::vector<Dataset>& parts, const std::vector<std::string>
     const auto cols = d.extra.value("params_columns", nlohmann::json());
     if (cols != columns) throw differ("params_columns " + cols.dump(), columns.dump());
     images.push_back(d.images);
-    labels.push_back(d.labels);
+    labels.push_back(aligned.labels);
     if (d.index.defined()) index.push_back(d.index);
     if (d.params.defined()) params.push_back(d.params);
   }

@@ -77,8 +77,10 @@ std::pair<int64_t, int64_t> parse_shard_spec(const std::string& spec);
 // Rows `rows` of `d` (Dataset::select: `index` becomes the row in `d`).
 Dataset select_rows(const Dataset& d, const std::vector<int64_t>& rows);
 
-// The rows of `parts` one after another. All must have the same class names,
-// image shape, and presence of `index` and of `params` (same width and
+// The rows of `parts` one after another, in the first part's classes: a
+// later part's labels are matched by name (data/class_match.h; another order
+// is remapped, a class the first part lacks is an Error). All must have the
+// same image shape, and presence of `index` and of `params` (same width and
 // params_columns); otherwise an Error names the file (sources[i]). The
 // manifest extras are the first part's.
 Dataset concat(const std::vector<Dataset>& parts, const std::vector<std::string>& sources);

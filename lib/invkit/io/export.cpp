@@ -7,6 +7,7 @@
 
 #include "invkit/error.h"
 #include "invkit/io/image.h"
+#include "invkit/io/image_folder.h"
 
 #include <stb_image_write.h>  // implementation compiled in image.cpp
 
@@ -86,6 +87,20 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
   for (const auto& f : folders) {
     fs::create_directory(tmp / f, ec);
     if (ec) throw Error((tmp / f).string() + ": cannot create folder: " + ec.message());
+  }
+  {
+    // The class order (and the names the folder names had to change), so
+    // that convert folder reads the classes back as they were.
+    std::ofstream order(tmp / kClassOrderFile, std::ios::binary);
+    for (size_t c = 0; c < folders.size(); ++c) {
+      const std::string& name = set.class_names[c];
+      if (name.find_first_of("\t\r\n") != std::string::npos)
+        throw Error("class " + std::to_string(c) + ": its name has a tab or line break and cannot be written to " +
+                    kClassOrderFile);
+      order << folders[c] << (name != folders[c] ? "\t" + name : "") << "\n";
+    }
+    order.close();
+    if (!order) throw Error((tmp / kClassOrderFile).string() + ": write failed");
   }
   const int64_t n = set.size();
   const int digits = static_cast<int>(std::to_string(std::max<int64_t>(n - 1, 0)).size());

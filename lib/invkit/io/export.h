@@ -19,10 +19,13 @@ std::vector<std::string> safe_folder_names(const std::vector<std::string>& class
 
 // Writes DIR/<safe class name>/<row>.png for every row; rows are numbered in
 // the data set, zero-padded to the same width so that names sort in row
-// order. Everything is written into DIR.tmp and renamed to DIR at the end,
-// so a failure leaves no DIR behind. An existing non-empty DIR is an Error
-// unless `force` (then it is replaced). Every class gets a folder, even an
-// empty one.
+// order. DIR/classes.txt (image_folder.h) lists the classes in the set's
+// order, with the class name after a tab where the folder name had to differ,
+// so that convert folder reads the classes back in the same order and with
+// the same names. Everything is written into DIR.tmp and renamed to DIR at
+// the end, so a failure leaves no DIR behind. An existing non-empty DIR is an
+// Error unless `force` (then it is replaced). Every class gets a folder, even
+// an empty one. A class name with a tab or line break is an Error.
 void export_image_folder(const Dataset& set, const std::string& dir, bool force = false);
 
 // The contact sheet as uint8 [C, H', W']: row k shows the first `per_class`

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <utility>
 
 #include "invkit/error.h"
 #include "invkit/io/image.h"
@@ -30,6 +33,33 @@ std::vector<std::string> sorted_entries(const fs::path& dir, bool want_dirs) {
   if (ec) throw Error(dir.string() + ": cannot list folder: " + ec.message());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// The classes of ROOT/classes.txt: (folder, name) in the file's order.
+std::vector<std::pair<std::string, std::string>> read_class_order(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(file.string() + ": cannot open");
+  std::vector<std::pair<std::string, std::string>> classes;
+  std::set<std::string> folders, names;
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    const auto tab = line.find('\t');
+    std::string folder = line.substr(0, tab), name = tab == std::string::npos ? folder : line.substr(tab + 1);
+    const std::string where = file.string() + " line " + std::to_string(number) + ": ";
+    if (folder.empty() || name.empty() || folder.find('/') != std::string::npos || folder == "." || folder == "..")
+      throw Error(where + "expected FOLDER or FOLDER<TAB>NAME, FOLDER a subfolder's name");
+    if (!fs::is_directory(file.parent_path() / folder))
+      throw Error(where + "class folder \"" + folder + "\" does not exist (" + kClassOrderFile +
+                  " gives the class order; remove it to take the folders in sorted order)");
+    if (!folders.insert(folder).second) throw Error(where + "folder \"" + folder + "\" is listed twice");
+    if (!names.insert(name).second) throw Error(where + "class name \"" + name + "\" is listed twice");
+    classes.emplace_back(folder, name);
+  }
+  if (classes.empty()) throw Error(file.string() + ": lists no classes");
+  return classes;
 }
 
 }  // namespace
@@ -63,16 +93,34 @@ ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions&
   const bool resize = options.height > 0 && options.width > 0;
 
   ImageFolder out;
-  out.class_names = sorted_entries(root, true);
-  if (out.class_names.empty()) throw Error(root + ": no class subfolders (expected ROOT/<class>/<images>)");
+  std::vector<std::string> folders = sorted_entries(root, true);
+  const fs::path order_file = fs::path(root) / kClassOrderFile;
+  const bool ordered = fs::is_regular_file(order_file, ec);
+  if (ordered) {
+    auto order = read_class_order(order_file);
+    std::set<std::string> listed;
+    for (const auto& [folder, name] : order) listed.insert(folder);
+    for (const auto& f : folders)
+      if (!listed.count(f))
+        throw Error((fs::path(root) / f).string() + ": class folder not listed in " + order_file.string());
+    folders.clear();
+    for (const auto& [folder, name] : order) {
+      folders.push_back(folder);
+      out.class_names.push_back(name);
+    }
+  } else {
+    out.class_names = folders;
+  }
+  if (folders.empty()) throw Error(root + ": no class subfolders (expected ROOT/<class>/<images>)");
 
   std::vector<torch::Tensor> images;
   std::vector<int64_t> labels;
   int channels = options.channels;
   for (size_t c = 0; c < out.class_names.size(); ++c) {
-    const fs::path dir = fs::path(root) / out.class_names[c];
+    const fs::path dir = fs::path(root) / folders[c];
     std::vector<std::string> files = sorted_entries(dir, false);
-    if (files.empty()) throw Error(dir.string() + ": no images (.png, .jpg, .jpeg, .bmp) in class folder");
+    if (files.empty() && !ordered)
+      throw Error(dir.string() + ": no images (.png, .jpg, .jpeg, .bmp) in class folder");
     for (const auto& name : files) {
       const std::string path = (dir / name).string();
       torch::Tensor image = read_image(path, options.channels);
@@ -88,6 +136,7 @@ ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions&
       out.files.push_back(path);
     }
   }
+  if (images.empty()) throw Error(root + ": no images (.png, .jpg, .jpeg, .bmp) in any class folder");
   // As stored, a folder mixing gray and colour images becomes colour.
   for (auto& image : images)
     if (image.size(0) != channels) image = image.expand({channels, image.size(1), image.size(2)});

@@ -1,7 +1,12 @@
 // Image folders: ROOT/<class>/<image>, one subfolder per class. Classes are
-// the subfolder names in sorted (byte) order; images are taken in sorted
-// file-name order within a class. Image files end in .png, .jpg, .jpeg or
-// .bmp (any case); other files and hidden entries are ignored.
+// the subfolder names in sorted (byte) order, unless ROOT/classes.txt gives
+// the order: one class a line, `FOLDER` or `FOLDER<TAB>NAME` (the class name
+// when it differs from the folder's; what convert --to-dir writes), blank
+// lines, a UTF-8 byte-order mark and CR line ends ignored; then every
+// subfolder must be listed and every listed folder must exist (it may be
+// empty: the class has no images). Images are taken in sorted file-name
+// order within a class. Image files end in .png, .jpg, .jpeg or .bmp (any
+// case); other files and hidden entries are ignored.
 #pragma once
 #include <torch/torch.h>
 
@@ -10,6 +15,9 @@
 #include <vector>
 
 namespace invkit::io {
+
+// The class order file of an image folder: ROOT/classes.txt.
+constexpr const char* kClassOrderFile = "classes.txt";
 
 struct ImageFolderOptions {
   int channels = 0;    // 1 or 3; 0 = 3 when any image has colour, else 1
@@ -29,7 +37,9 @@ bool is_image_file(const std::string& name);
 
 // Reads every image under root. Without a resize, images of differing sizes
 // are an Error naming the odd file and both sizes. A root that is not a
-// folder, has no class subfolders, or a class without images is an Error.
+// folder, has no class subfolders, or a class without images (unless
+// classes.txt lists it) is an Error; so is a classes.txt that lists a missing
+// folder, a folder twice, or leaves a subfolder out.
 ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions& options = {});
 
 // Bilinear resampling of uint8 [C, H, W] to [C, height, width], antialiased

@@ -1,5 +1,6 @@
 #include "invkit/train/checkpoint.h"
 
+#include "invkit/data/class_match.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 
@@ -89,25 +90,15 @@ LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device
   return c;
 }
 
-void check_data_matches(const LoadedClassifier& clf, const Dataset& data, const std::string& checkpoint_name,
-                        const std::string& data_name, bool same_classes) {
+void check_data_matches(const LoadedClassifier& clf, Dataset& data, const std::string& checkpoint_name,
+                        const std::string& data_name) {
   auto shape = [](int64_t c, int64_t h, int64_t w) {
     return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
   };
   if (data.channels() != clf.spec.channels || data.height() != clf.spec.height || data.width() != clf.spec.width)
     throw Error(data_name + ": images are " + shape(data.channels(), data.height(), data.width()) + " but " +
                 checkpoint_name + " expects " + shape(clf.spec.channels, clf.spec.height, clf.spec.width));
-  if (same_classes && data.num_classes() != clf.spec.num_classes)
-    throw Error(data_name + ": has " + std::to_string(data.num_classes()) + " classes but " + checkpoint_name +
-                " was trained on " + std::to_string(clf.spec.num_classes));
-  if (data.size() > 0) {
-    int64_t hi = data.labels.max().item<int64_t>();
-    if (hi >= clf.spec.num_classes) {
-      auto row = (data.labels == hi).nonzero()[0][0].item<int64_t>();
-      throw Error(data_name + ": label " + std::to_string(hi) + " at row " + std::to_string(row) +
-                  " is outside the checkpoint's " + std::to_string(clf.spec.num_classes) + " classes");
-    }
-  }
+  align_classes(data, data_name, clf.class_names, checkpoint_name);
 }
 
 }  // namespace invkit::train

@@ -48,10 +48,13 @@ struct LoadedClassifier {
 // Reads a checkpoint; a file that is not an invkit.classifier/1 checkpoint
 // or lacks a tensor is an Error naming it.
 LoadedClassifier load_classifier(const std::string& path, torch::Device device);
-// Throws Error unless `data` fits the classifier: the same image shape and
-// labels within its classes (with same_classes, also the same class count).
-void check_data_matches(const LoadedClassifier& clf, const Dataset& data, const std::string& checkpoint_name,
-                        const std::string& data_name, bool same_classes);
+// Throws Error unless `data` fits the classifier (the same image shape), and
+// re-expresses its labels in the classifier's classes, matched by name
+// (data/class_match.h): another order is remapped, a set lacking some of the
+// classes is fine, a class the classifier does not know is an Error naming
+// both files.
+void check_data_matches(const LoadedClassifier& clf, Dataset& data, const std::string& checkpoint_name,
+                        const std::string& data_name);
 
 // Same, from an already parsed file.
 LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "invkit/cli/progress.h"
+#include "invkit/data/class_match.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
@@ -49,19 +50,14 @@ std::string fmt(double v, int precision = 4) {
   return s.str();
 }
 
-void check_fits(const Dataset& d, const std::string& name, const Dataset& train, const std::string& train_name) {
+// Checks that a val/test set `d` fits the training set and re-expresses its
+// labels in the training set's classes, matched by name.
+void check_fits(Dataset& d, const std::string& name, const Dataset& train, const std::string& train_name) {
   if (d.channels() != train.channels() || d.height() != train.height() || d.width() != train.width())
     throw Error(name + ": images are " + std::to_string(d.channels()) + "x" + std::to_string(d.height()) + "x" +
                 std::to_string(d.width()) + " but " + train_name + " has " + std::to_string(train.channels()) + "x" +
                 std::to_string(train.height()) + "x" + std::to_string(train.width()));
-  if (d.size() > 0) {
-    int64_t hi = d.labels.max().item<int64_t>();
-    if (hi >= train.num_classes()) {
-      auto row = (d.labels == hi).nonzero()[0][0].item<int64_t>();
-      throw Error(name + ": label " + std::to_string(hi) + " at row " + std::to_string(row) +
-                  " is outside the model's " + std::to_string(train.num_classes()) + " classes (from " + train_name + ")");
-    }
-  }
+  align_classes(d, name, train.class_names, train_name);
 }
 
 }  // namespace
@@ -91,7 +87,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"seed", seed}};
 }
 
-void check_inputs(const TrainConfig& config, const TrainInputs& in) {
+void check_inputs(const TrainConfig& config, TrainInputs& in) {
   const Dataset& train = in.train;
   if (train.size() == 0) throw Error(in.train_name + ": the training set is empty");
   auto counts = train.class_counts();
@@ -104,7 +100,7 @@ void check_inputs(const TrainConfig& config, const TrainInputs& in) {
   if (in.test) check_fits(*in.test, in.test_name, train, in.train_name);
 }
 
-nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in, torch::Device device,
+nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch::Device device,
                                 const nlohmann::json& history_entry) {
   check_inputs(config, in);
   const Dataset& train = in.train;
@@ -190,6 +186,7 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
                   std::to_string(o.height) + "x" + std::to_string(o.width) + " images but " + in.train_name + " has " +
                   std::to_string(train.channels()) + "x" + std::to_string(train.height()) + "x" +
                   std::to_string(train.width()));
+    check_generator_classes(generator.manifest, config.git.generator, train, in.train_name);
     keep = torch::tensor(keep_probabilities(counts, config.git.threshold), torch::kDouble).to(device, torch::kFloat);
   }
 

@@ -48,13 +48,16 @@ struct TrainInputs {
   std::string train_name, val_name, test_name;  // for messages
 };
 
-// Checks that val/test fit the training set (channels, size, labels) and that
-// no training class is empty unless allowed. Throws Error naming the file.
-void check_inputs(const TrainConfig& config, const TrainInputs& in);
+// Checks that val/test fit the training set (channels, size, classes) and
+// that no training class is empty unless allowed; re-expresses the val/test
+// labels in the training set's classes, matched by name (data/class_match.h:
+// another order is remapped, a split lacking a class is fine, an unknown
+// name is an Error). Throws Error naming the file.
+void check_inputs(const TrainConfig& config, TrainInputs& in);
 
 // Trains and returns the report printed on stdout: checkpoint, best_epoch,
 // epochs, val (best epoch) and test metrics (of the best checkpoint).
-nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in, torch::Device device,
+nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch::Device device,
                                 const nlohmann::json& history_entry);
 
 }  // namespace invkit::train
