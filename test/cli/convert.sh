@@ -136,6 +136,33 @@ convert folder back -o back.st
 convert export back.st --sheet back.png --per-class 2
 cmp -s sheet.png back.png || fail "round trip: contact sheets differ"
 
+# --- gzip members (issue 13): every one, as gzip -d reads them ----------------
+python3 - "$F" <<'PY'
+import gzip, sys
+F = sys.argv[1]
+def gz(b): return gzip.compress(b, mtime=0)
+rec = open(F + "/tiny-cifar10.bin", "rb").read()     # 3 records: labels 7, 0, 9
+four = rec + rec[:3073]                               # 4 records: 7, 0, 9, 7
+open("two-members.bin.gz", "wb").write(gz(four[:2 * 3073]) + gz(four[2 * 3073:]))
+idx = open(F + "/tiny-images.idx", "rb").read()
+open("two-members-images.idx.gz", "wb").write(gz(idx[:10]) + gz(idx[10:]))  # cut inside the header
+open("garbage-after.idx.gz", "wb").write(gz(idx) + b"junk")
+open("zeros-after.idx.gz", "wb").write(gz(idx) + bytes(100))
+PY
+[ "$(gzip -dc two-members.bin.gz | wc -c)" -eq $((4 * 3073)) ] || fail "fixture: gzip -d reads 4 records"
+convert cifar10 two-members.bin.gz -o gz4.st
+[ "$(m gz4.st '(d["size"], d["class_counts"][7], d["class_counts"][0])')" = "(4, 2, 1)" ] ||
+  fail "two gzip members: not all 4 CIFAR records"
+convert idx two-members-images.idx.gz "$F/tiny-labels.idx" -o gz2.st
+cmp -s <(tail -c 120 gz2.st) <(tail -c 120 raw.st) || fail "a two-member IDX .gz differs from the raw file"
+expect_fail 1 "garbage-after.idx.gz: 4 bytes of trailing data after gzip member 1 (at byte [0-9]*), expected another gzip member or the end of the file" \
+  convert idx garbage-after.idx.gz "$F/tiny-labels.idx" -o e.st
+expect_fail 1 "zeros-after.idx.gz: 100 bytes of trailing data after gzip member 1" \
+  convert idx zeros-after.idx.gz "$F/tiny-labels.idx" -o e.st
+python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); open("cut-second.bin.gz", "wb").write(b[:-5])' two-members.bin.gz
+expect_fail 1 "cut-second.bin.gz: truncated gzip data (member 2 ends early)" convert cifar10 cut-second.bin.gz -o e.st
+[ ! -e e.st ] || fail "a failed gzip convert left an output file"
+
 # --- refusing a terminal -----------------------------------------------------
 # script(1) runs the command with a pseudo-terminal as its stdout.
 if command -v script >/dev/null; then

@@ -117,7 +117,7 @@ TEST(Idx, EveryFlippedByteOfTheDeflateStreamIsCaught) {
 
 TEST(Idx, TruncatedGzip) {
   const std::string f = fixture("truncated-gzip-images.idx.gz");
-  EXPECT_EQ(error_of([&] { invkit::io::read_idx_images(f); }), f + ": truncated gzip data");
+  EXPECT_EQ(error_of([&] { invkit::io::read_idx_images(f); }), f + ": truncated gzip data (member 1 ends early)");
 }
 
 TEST(Idx, ErrorsAreInvkitErrors) {
