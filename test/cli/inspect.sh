@@ -26,6 +26,24 @@ expect_fail 1 'label-out-of-range.st: label 3 at row 1 is out of range \[0, 3)' 
   resample --per-class 1 "$FIXTURES/label-out-of-range.st" -o x.st
 [ ! -e x.st ] || fail "partial output after a bad data set"
 
+# Size arithmetic that wraps (issue 13): labels I64 [2^61] are 2^64 bytes, 0 in
+# 64 bits, on a data section of 0 bytes. Every tool names the file and the field.
+python3 - <<'PY'
+import json, struct
+h = json.dumps({"images": {"dtype": "U8", "shape": [0, 1, 2, 2], "data_offsets": [0, 0]},
+                "labels": {"dtype": "I64", "shape": [2**61], "data_offsets": [0, 0]}}).encode()
+open("wrap.st", "wb").write(struct.pack("<Q", len(h)) + h)
+# A duplicate tensor name: a reader keeping the last one would see one tensor.
+h = b'{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}'
+open("dup.st", "wb").write(struct.pack("<Q", len(h)) + h + b"\0")
+PY
+wrap='wrap.st: not a valid safetensors file: tensor "labels": shape \[2305843009213693952\] of I64 overflows'
+expect_fail 1 "inspect: error: $wrap" inspect wrap.st
+expect_fail 1 "resample: error: $wrap" resample --per-class 1 wrap.st -o x.st
+expect_fail 1 "augment: error: $wrap" augment --transform rotate wrap.st -o x.st
+expect_fail 1 'dup.st: not a valid safetensors file: header has the key "a" twice in one object' inspect dup.st
+[ ! -e x.st ] || fail "partial output after a wrapping file"
+
 inspect --help | grep -q 'Examples:' || fail "--help has no examples"
 inspect --version | grep -q '^inspect (invkit) ' || fail "--version"
 echo ok

@@ -135,3 +135,32 @@ TEST(Dataset, FailedSaveLeavesNothing) {
   EXPECT_NE(access(path.c_str(), F_OK), 0);
   EXPECT_NE(access((path + ".tmp").c_str(), F_OK), 0);
 }
+
+TEST(Dataset, ManifestClassCountIsCheckedBeforeNumbering) {
+  // num_classes without class_names: 2^61 names would never be made.
+  Dataset d = tiny();
+  auto m = d.manifest();
+  m.erase("class_names");
+  m["num_classes"] = int64_t(1) << 61;
+  std::string path = temp_path("numbered.st");
+  invkit::io::write_safetensors(path, {{"images", d.images}, {"labels", d.labels}}, invkit::io::metadata_with_manifest(m));
+  EXPECT_EQ(load_error(path), path + ": manifest num_classes 2305843009213693952 is not a class count (expected 1..16777216)");
+  m["num_classes"] = -3;
+  invkit::io::write_safetensors(path, {{"images", d.images}, {"labels", d.labels}}, invkit::io::metadata_with_manifest(m));
+  EXPECT_EQ(load_error(path), path + ": manifest num_classes -3 is not a class count (expected 1..16777216)");
+  m["num_classes"] = 4;
+  m.erase("class_counts");
+  invkit::io::write_safetensors(path, {{"images", d.images}, {"labels", d.labels}}, invkit::io::metadata_with_manifest(m));
+  EXPECT_EQ(Dataset::load(path).num_classes(), 4);
+  std::remove(path.c_str());
+}
+
+TEST(Dataset, LargestLabelOfAPlainFileIsCheckedBeforeNumbering) {
+  Dataset d = tiny();
+  d.labels[2] = int64_t(1) << 61;
+  std::string path = temp_path("plain-big.st");
+  invkit::io::write_safetensors(path, {{"images", d.images}, {"labels", d.labels}}, {});
+  EXPECT_EQ(load_error(path), path + ": label 2305843009213693952 is too large to number the classes by (no manifest "
+                                     "names them; at most 16777216 classes)");
+  std::remove(path.c_str());
+}

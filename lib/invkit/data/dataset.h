@@ -11,6 +11,10 @@ namespace invkit {
 
 constexpr const char* kDatasetFormat = "invkit.dataset/1";
 
+// The most classes a set numbered from a count (a manifest's num_classes or
+// the largest label, when no names are given) may have.
+constexpr int64_t kMaxClasses = int64_t(1) << 24;
+
 struct Dataset {
   torch::Tensor images;  // uint8 [N, C, H, W]
   torch::Tensor labels;  // int64 [N]
