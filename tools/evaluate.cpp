@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     auto clf = invkit::train::load_classifier(opt.checkpoint, device);
     auto data = invkit::Dataset::load(opt.data);
     const std::string name = invkit::io::input_name(opt.data);
+    data.require_rows(name, "there is nothing to evaluate (an accuracy of 0 rows is not a number)");
     invkit::train::check_data_matches(clf, data, opt.checkpoint, name, /*same_classes=*/false);
     if (transform) {
       // Row i draws from (seed, i): the same bytes for any --batch or device count.

@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
 
     auto data = invkit::Dataset::load(data_path);
     const std::string data_name = invkit::io::input_name(data_path);
+    data.require_rows(data_name, "there are no images to measure invariance on");
     settings["data"] = data_name;
     std::vector<invkit::train::LoadedClassifier> classifiers;
     std::vector<invkit::metrics::LogitsFn> models;

@@ -47,4 +47,10 @@ expect_fail 1 "val5.st: label 4 at row 8 is outside the checkpoint's 4 classes" 
 mk big.st --counts 2,2,2,2 --shape 3,12,12
 expect_fail 1 "big.st: images are 3x12x12 but c.st expects 1x12x12" evaluate c.st big.st
 expect_fail 1 "nothing.st" evaluate c.st nothing.st
+# 0 rows (issue 13): no accuracy to report; refused, naming the file (it was
+# LibTorch's "argmax(): Expected reduction dim 1 to have non-zero size").
+resample --per-class 0 test.st -o empty.st
+expect_fail 1 "evaluate: error: empty.st: the data set is empty (0 rows); there is nothing to evaluate" evaluate c.st empty.st
+expect_fail 1 "evaluate: error: empty.st: the data set is empty (0 rows)" evaluate c.st empty.st --transform rotate
+
 echo ok

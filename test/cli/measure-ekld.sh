@@ -120,4 +120,9 @@ v = struct.unpack("<%df" % ((hi - lo) // 4), b[8 + n + lo:8 + n + hi])
 assert t["dtype"] == "F32" and 1.0 < max(abs(x) for x in v) <= 30.0 + 1e-4, max(abs(x) for x in v)
 PY
 
+# 0 rows (issue 13): refused, naming the file (it was LibTorch's
+# "torch.cat(): expected a non-empty list of Tensors").
+resample --per-class 0 test.st -o empty.st
+expect_fail 1 "measure-ekld: error: empty.st: the data set is empty (0 rows); there are no images to measure invariance on" \
+  measure-ekld c1.st empty.st --transform identity --quiet
 echo ok

@@ -115,5 +115,15 @@ expect_fail 1 "big-gen.st: the generator takes 1x16x16 images but train.st has 1
   train-classifier train.st "${quick[@]}" --generator big-gen.st -o x.st
 [ ! -e x.st ] || fail "output left after a GIT error"
 expect_fail 2 "output is required\|--output is required" train-classifier train.st "${quick[@]}"
+# 0 rows (issue 13): a training, validation or test set without rows is refused,
+# naming it (an empty --val scored every epoch 0 and picked one as the best).
+resample --per-class 0 val.st -o empty-rows.st
+expect_fail 1 "train-classifier: error: empty-rows.st: the data set is empty (0 rows); there is nothing to train on" \
+  train-classifier empty-rows.st "${quick[@]}" -o x.st
+expect_fail 1 "train-classifier: error: empty-rows.st: the data set is empty (0 rows); a validation set needs rows to pick the best epoch by" \
+  train-classifier train.st --val empty-rows.st "${quick[@]}" -o x.st
+expect_fail 1 "train-classifier: error: empty-rows.st: the data set is empty (0 rows); a test set needs rows to measure accuracy on" \
+  train-classifier train.st --test empty-rows.st "${quick[@]}" -o x.st
+[ ! -e x.st ] || fail "output left after an empty set"
 train-classifier --help | grep -q "Examples:" || fail "--help"
 echo ok

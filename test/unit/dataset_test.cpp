@@ -7,6 +7,7 @@
 #include "invkit/io/file.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
+#include "testing.h"
 
 using invkit::Dataset;
 using invkit::Error;
@@ -162,5 +163,19 @@ TEST(Dataset, LargestLabelOfAPlainFileIsCheckedBeforeNumbering) {
   invkit::io::write_safetensors(path, {{"images", d.images}, {"labels", d.labels}}, {});
   EXPECT_EQ(load_error(path), path + ": label 2305843009213693952 is too large to number the classes by (no manifest "
                                      "names them; at most 16777216 classes)");
+  std::remove(path.c_str());
+}
+
+TEST(Dataset, EmptySetRoundTripsAndRequireRowsNamesTheFile) {
+  Dataset d = tiny().select(torch::empty({0}, torch::kLong));
+  std::string path = temp_path("empty.st");
+  d.save(path);
+  Dataset e = Dataset::load(path);
+  EXPECT_EQ(e.size(), 0);
+  EXPECT_EQ(e.class_counts(), (std::vector<int64_t>{0, 0, 0}));
+  EXPECT_EQ(e.images.sizes(), (std::vector<int64_t>{0, 2, 3, 4}));
+  EXPECT_EQ(invkit::testing::error_of([&] { e.require_rows("empty.st", "nothing to do"); }),
+            "empty.st: the data set is empty (0 rows); nothing to do");
+  EXPECT_NO_THROW(tiny().require_rows("x", "y"));
   std::remove(path.c_str());
 }

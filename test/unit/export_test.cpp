@@ -120,3 +120,14 @@ TEST(Export, PngSizeCheckNamesTheFile) {
             "p.png: cannot write a 65536x65536x1 image as PNG: at most 2147483647 bytes of pixels");
   EXPECT_THROW(invkit::io::check_png_size("p.png", 0, 5, 1), invkit::Error);
 }
+
+TEST(Export, EmptySetExportsOneEmptyFolderPerClassAndABlankSheet) {
+  auto d = make_set({}, {"a", "b"});
+  d.images = torch::empty({0, 1, 5, 6}, torch::kByte);
+  TempDir dir;
+  invkit::io::export_image_folder(d, dir / "out", false);
+  EXPECT_EQ(listing(dir.path / "out"), (std::vector<std::string>{"a", "b"}));
+  auto sheet = invkit::io::contact_sheet(d, 3);
+  EXPECT_EQ(sheet.sizes(), (std::vector<int64_t>{1, 2 + 2 * 7, 2 + 3 * 8}));
+  EXPECT_EQ(sheet.min().item<int>(), 255);
+}

@@ -57,6 +57,10 @@ void Dataset::validate(const std::string& source) const {
     throw fail("params must be a float32 tensor [N, P] matching labels");
 }
 
+void Dataset::require_rows(const std::string& source, const std::string& why) const {
+  if (size() == 0) throw Error(source + ": the data set is empty (0 rows); " + why);
+}
+
 void Dataset::add_history(const nlohmann::json& entry) {
   if (!extra.contains("history") || !extra["history"].is_array()) extra["history"] = nlohmann::json::array();
   extra["history"].push_back(entry);

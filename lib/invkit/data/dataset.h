@@ -38,6 +38,10 @@ struct Dataset {
   // Throws Error("SOURCE: ...") unless shapes, dtypes and labels agree.
   void validate(const std::string& source) const;
 
+  // Throws Error("SOURCE: the data set is empty (0 rows); WHY") when the
+  // set has no rows, for the tools that cannot give a correct answer then.
+  void require_rows(const std::string& source, const std::string& why) const;
+
   // Appends {tool, version, arguments, seed} to extra["history"].
   void add_history(const nlohmann::json& entry);
 
