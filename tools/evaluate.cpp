@@ -8,6 +8,7 @@
 #include "invkit/error.h"
 #include "invkit/io/csv.h"
 #include "invkit/io/file.h"
+#include "invkit/io/text.h"
 #include "invkit/metrics/accuracy.h"
 #include "invkit/models/classifier.h"
 #include "invkit/train/checkpoint.h"
@@ -66,6 +67,6 @@ int main(int argc, char** argv) {
         text += invkit::io::csv_line({c["class"], c["name"], c["train_count"], c["support"], c["accuracy"]});
       invkit::io::write_all(opt.csv, text.data(), text.size());
     }
-    std::cout << j.dump() << std::endl;
+    std::cout << invkit::io::dump_json(j) << std::endl;
   });
 }

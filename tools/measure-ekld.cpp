@@ -12,6 +12,7 @@
 #include "invkit/io/file.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
+#include "invkit/io/text.h"
 #include "invkit/metrics/ekld_protocol.h"
 #include "invkit/metrics/svg_plot.h"
 #include "invkit/models/classifier.h"
@@ -171,6 +172,6 @@ int main(int argc, char** argv) {
                                  {"class_names", data.class_names}, {"history", {tool.history_entry()}}};
       invkit::io::write_safetensors(opt.dump_logits, dump, invkit::io::metadata_with_manifest(manifest));
     }
-    std::cout << report.dump() << std::endl;
+    std::cout << invkit::io::dump_json(report) << std::endl;
   });
 }

@@ -163,6 +163,55 @@ python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); open("cut-second.bin
 expect_fail 1 "cut-second.bin.gz: truncated gzip data (member 2 ends early)" convert cifar10 cut-second.bin.gz -o e.st
 [ ! -e e.st ] || fail "a failed gzip convert left an output file"
 
+# --- text that is not UTF-8 (issue 13) -----------------------------------------
+L=$(printf 'caf\xe9')  # "café" in Latin-1
+# Paths: an input and an output named with a Latin-1 byte work, and the
+# history stores them escaped, listed in escaped_arguments, reversibly.
+cp "$F/tiny-images.idx" "$L-images.idx"
+convert idx "$L-images.idx" "$F/tiny-labels.idx" -o "$L.st"
+[ -s "$L.st" ] || fail "non-UTF-8 output path"
+inspect --json "$L.st" >latin1-path.json
+python3 - "$F" <<'PY' || fail "non-UTF-8 arguments in the history: $(cat latin1-path.json)"
+import json, re, sys
+e = json.load(open("latin1-path.json"))["manifest"]["history"][-1]
+assert e["arguments"] == ["idx", "caf\\xe9-images.idx", sys.argv[1] + "/tiny-labels.idx", "-o", "caf\\xe9.st"], e
+assert e["escaped_arguments"] == [1, 4], e
+def unescape(s):  # as docs/formats.md gives it
+    return re.sub(rb"\\(\\|x([0-9a-f]{2}))", lambda m: b"\\" if m[1] == b"\\" else bytes.fromhex(m[2].decode()), s.encode())
+argv = [unescape(a) if i in e.get("escaped_arguments", []) else a.encode() for i, a in enumerate(e["arguments"])]
+assert argv[1] == b"caf\xe9-images.idx" and argv[4] == b"caf\xe9.st", argv
+PY
+# A UTF-8 history has no escaped_arguments.
+[ "$(m t.st '"escaped_arguments" in d["history"][-1]')" = False ] || fail "escaped_arguments on a UTF-8 history"
+
+# A class folder named in Latin-1: an error naming the folder and the byte;
+# --names-encoding latin1 converts the names.
+mkdir -p "lat/$L" lat/dog
+cp "$F"/tiny-folder/cat/* "lat/$L/"
+cp "$F"/tiny-folder/dog/* lat/dog/
+expect_fail 1 "convert: error: lat/caf\\\\xe9: class folder name is not valid UTF-8: byte 0xe9 at offset 3 (\"caf\\\\xe9\"); convert it to UTF-8, or give --names-encoding latin1 if the names are Latin-1" \
+  convert folder lat -o e.st
+convert folder lat --names-encoding latin1 -o lat.st
+[ "$(m lat.st '(d["class_names"], d["class_counts"])')" = "(['café', 'dog'], [2, 1])" ] || fail "--names-encoding latin1 folder"
+
+# A --class-names file in Latin-1: an error naming the file, the line and the byte.
+printf 'zero\ncaf\xe9\ntwo\n' >names-latin1.txt
+expect_fail 1 "convert: error: names-latin1.txt: line 2 is not valid UTF-8: byte 0xe9 at offset 3" \
+  convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names names-latin1.txt -o e.st
+convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names names-latin1.txt --names-encoding latin1 -o nl.st
+[ "$(m nl.st 'd["class_names"]')" = "['zero', 'café', 'two']" ] || fail "--names-encoding latin1 names file"
+expect_fail 2 "convert: error: --names-encoding cp1252: expected utf8 or latin1" \
+  convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names names-latin1.txt --names-encoding cp1252 -o e.st
+# Files from other editors: a byte-order mark and CRLF (Windows), CR (old Mac), UTF-16 (Notepad's "Unicode").
+printf '\xef\xbb\xbfzero\r\none\r\ntwo\r\n' >names-bom-crlf.txt
+printf 'zero\rone\rtwo\r' >names-cr.txt
+printf '\xff\xfez\0e\0r\0o\0\r\0\n\0o\0n\0e\0\r\0\n\0t\0w\0o\0' >names-utf16.txt
+for f in names-bom-crlf.txt names-cr.txt names-utf16.txt; do
+  convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names $f -o n-$f.st
+  [ "$(m n-$f.st 'd["class_names"]')" = "['zero', 'one', 'two']" ] || fail "$f: $(m n-$f.st 'd["class_names"]')"
+done
+[ ! -e e.st ] || fail "a failed convert left an output file"
+
 # --- refusing a terminal -----------------------------------------------------
 # script(1) runs the command with a pseudo-terminal as its stdout.
 if command -v script >/dev/null; then

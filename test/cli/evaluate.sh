@@ -53,4 +53,11 @@ resample --per-class 0 test.st -o empty.st
 expect_fail 1 "evaluate: error: empty.st: the data set is empty (0 rows); there is nothing to evaluate" evaluate c.st empty.st
 expect_fail 1 "evaluate: error: empty.st: the data set is empty (0 rows)" evaluate c.st empty.st --transform rotate
 
+# Paths that are not UTF-8 reach the JSON report in the escaped form.
+L=$(printf 'caf\xe9')
+cp c.st "$L.st"
+evaluate "$L.st" test.st >latin1.json
+python3 -c 'import json; e = json.load(open("latin1.json")); assert e["checkpoint"] == "caf\\xe9.st", e["checkpoint"]' ||
+  fail "non-UTF-8 checkpoint path: $(head -c 300 latin1.json)"
+
 echo ok

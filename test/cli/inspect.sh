@@ -44,6 +44,16 @@ expect_fail 1 "augment: error: $wrap" augment --transform rotate wrap.st -o x.st
 expect_fail 1 'dup.st: not a valid safetensors file: header has the key "a" twice in one object' inspect dup.st
 [ ! -e x.st ] || fail "partial output after a wrapping file"
 
+# A path that is not UTF-8 (a Latin-1 byte): read, and written into JSON in
+# the escaped form (nlohmann alone throws type_error.316 on it).
+L=$(printf 'caf\xe9')
+cp "$FIXTURES/python-f32-u8-meta.safetensors" "$L.st"
+inspect --json "$L.st" >latin1.json
+python3 -c 'import json,sys; d=json.load(open("latin1.json")); assert d["file"] == "caf\\xe9.st", d["file"]' ||
+  fail "non-UTF-8 path in --json: $(cat latin1.json)"
+inspect "$L.st" >latin1.txt
+head -1 latin1.txt | cmp -s - <(printf 'file: caf\xe9.st\n') || fail "text mode prints the path as it is"
+
 inspect --help | grep -q 'Examples:' || fail "--help has no examples"
 inspect --version | grep -q '^inspect (invkit) ' || fail "--version"
 echo ok

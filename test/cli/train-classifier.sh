@@ -125,5 +125,16 @@ expect_fail 1 "train-classifier: error: empty-rows.st: the data set is empty (0 
 expect_fail 1 "train-classifier: error: empty-rows.st: the data set is empty (0 rows); a test set needs rows to measure accuracy on" \
   train-classifier train.st --test empty-rows.st "${quick[@]}" -o x.st
 [ ! -e x.st ] || fail "output left after an empty set"
+# Paths that are not UTF-8 (issue 13): training works, the checkpoint's manifest
+# and the report on stdout hold them escaped (nlohmann alone throws type_error.316).
+L=$(printf 'caf\xe9')
+cp train.st "$L-train.st"
+train-classifier "$L-train.st" --test test.st "${quick[@]}" --epochs 1 --step1 1 --step2 1 -o "$L.st" >latin1.json
+python3 - <<'PY' || fail "non-UTF-8 paths in train-classifier's outputs: $(head -c 300 latin1.json)"
+import json
+assert json.load(open("latin1.json"))["checkpoint"] == "caf\\xe9.st"
+PY
+[ "$(json "$L.st" 'd["manifest"]["training"]["train"], d["manifest"]["history"][-1]["escaped_arguments"]')" = \
+  "caf\\xe9-train.st [0, 29]" ] || fail "non-UTF-8 paths in the checkpoint manifest"
 train-classifier --help | grep -q "Examples:" || fail "--help"
 echo ok

@@ -179,3 +179,17 @@ TEST(Dataset, EmptySetRoundTripsAndRequireRowsNamesTheFile) {
   EXPECT_NO_THROW(tiny().require_rows("x", "y"));
   std::remove(path.c_str());
 }
+
+TEST(Dataset, NonUtf8TextInTheManifestIsStoredEscaped) {
+  // A path with a Latin-1 byte in a tool's extras: the save does not throw
+  // nlohmann's type_error.316, the manifest holds the escaped form.
+  Dataset d = tiny();
+  d.extra["augment"] = {{"generator", "caf\xe9.st"}};
+  d.add_history({{"tool", "t"}, {"arguments", {"-o", "out\xff.st"}}});
+  std::string path = temp_path("latin1.st");
+  d.save(path);
+  Dataset e = Dataset::load(path);
+  EXPECT_EQ(e.extra["augment"]["generator"], "caf\\xe9.st");
+  EXPECT_EQ(e.extra["history"][0]["arguments"][1], "out\\xff.st");
+  std::remove(path.c_str());
+}

@@ -63,14 +63,17 @@ ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions&
   const bool resize = options.height > 0 && options.width > 0;
 
   ImageFolder out;
-  out.class_names = sorted_entries(root, true);
-  if (out.class_names.empty()) throw Error(root + ": no class subfolders (expected ROOT/<class>/<images>)");
+  const std::vector<std::string> folders = sorted_entries(root, true);
+  if (folders.empty()) throw Error(root + ": no class subfolders (expected ROOT/<class>/<images>)");
+  for (const auto& f : folders)
+    out.class_names.push_back(decode_name(f, options.names_encoding, escape_text((fs::path(root) / f).string()),
+                                          "class folder name"));
 
   std::vector<torch::Tensor> images;
   std::vector<int64_t> labels;
   int channels = options.channels;
   for (size_t c = 0; c < out.class_names.size(); ++c) {
-    const fs::path dir = fs::path(root) / out.class_names[c];
+    const fs::path dir = fs::path(root) / folders[c];
     std::vector<std::string> files = sorted_entries(dir, false);
     if (files.empty()) throw Error(dir.string() + ": no images (.png, .jpg, .jpeg, .bmp) in class folder");
     for (const auto& name : files) {

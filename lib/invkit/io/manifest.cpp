@@ -25,7 +25,7 @@ nlohmann::json read_manifest(const std::string& path) {
 }
 
 std::map<std::string, std::string> metadata_with_manifest(const nlohmann::json& manifest) {
-  return {{kManifestKey, manifest.dump()}};
+  return {{kManifestKey, dump_json(manifest)}};
 }
 
 }  // namespace invkit::io

@@ -300,7 +300,7 @@ std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
     for (const auto& [k, v] : metadata) {
       if (!first) h += ",";
       first = false;
-      h += nlohmann::json(k).dump() + ":" + nlohmann::json(v).dump();
+      h += dump_json(k) + ":" + dump_json(v);
     }
     h += "}";
   }
@@ -308,7 +308,7 @@ std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
   for (const auto& it : items) {
     size_t nbytes = static_cast<size_t>(it.t.numel()) * dtype_size(it.dtype);
     if (h.size() > 1) h += ",";
-    h += nlohmann::json(it.name).dump() + ":{\"dtype\":\"" + dtype_name(it.dtype) + "\",\"shape\":[";
+    h += dump_json(it.name) + ":{\"dtype\":\"" + dtype_name(it.dtype) + "\",\"shape\":[";
     for (int64_t d = 0; d < it.t.dim(); ++d) h += (d ? "," : "") + std::to_string(it.t.size(d));
     h += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nbytes) + "]}";
     offset += nbytes;

@@ -10,6 +10,7 @@
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
+#include "invkit/io/text.h"
 #include "invkit/models/classifier.h"
 #include "invkit/models/generator_sampling.h"
 #include "invkit/train/checkpoint.h"
@@ -156,8 +157,8 @@ nlohmann::json train_classifier(const TrainConfig& config, const TrainInputs& in
     for (const char* k : {"arch", "num_classes", "channels", "height", "width", "normed_linear"}) {
       nlohmann::json mine = describe_classifier(spec, norm, train.class_names, counts)[k];
       if (m.value(k, nlohmann::json()) != mine)
-        throw Error(st.source() + ": checkpoint " + k + " is " + m.value(k, nlohmann::json()).dump() +
-                    " but this run has " + mine.dump());
+        throw Error(st.source() + ": checkpoint " + k + " is " + io::dump_json(m.value(k, nlohmann::json())) +
+                    " but this run has " + io::dump_json(mine));
     }
     load_model_tensors(*model, st);
     opt.load_state(st);
