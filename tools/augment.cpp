@@ -116,6 +116,11 @@ int main(int argc, char** argv) {
       invkit::check_generator_classes(generator.manifest, opt.generator, in, invkit::io::input_name(opt.input));
     const int64_t N = in.size(), K = opt.samples, per = K + (opt.keep_original ? 1 : 0);
     const int64_t lo = (shard.index - 1) * N / shard.count, hi = shard.index * N / shard.count, n = hi - lo;
+    // 0 rows augment to 0 rows, but a preview of nothing cannot be drawn: refuse before any work.
+    if (!opt.preview.empty() && n == 0)
+      throw invkit::Error((opt.shard.empty() ? invkit::io::input_name(opt.input)
+                                             : "shard " + opt.shard + " of " + invkit::io::input_name(opt.input)) +
+                          " has no rows: --preview " + opt.preview + " would show nothing");
 
     // Output row r*per + j holds input row lo + r: j = 0 the original (with
     // --keep-original), then its samples. Sample s (1..K) of input row i has
@@ -163,7 +168,7 @@ int main(int argc, char** argv) {
         cells.push_back(in.images[lo + r].unsqueeze(0));
         cells.push_back(images5[r].slice(0, first, first + cols - 1));
       }
-      if (shown > 0) invkit::io::write_png(opt.preview, invkit::io::image_grid(torch::cat(cells), cols));
+      invkit::io::write_png(opt.preview, invkit::io::image_grid(torch::cat(cells), cols));
     }
 
     if (opt.record_params) {

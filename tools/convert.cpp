@@ -13,6 +13,7 @@
 #include "invkit/io/image.h"
 #include "invkit/io/image_folder.h"
 #include "invkit/io/npy.h"
+#include "invkit/io/text.h"
 
 namespace {
 
@@ -33,7 +34,16 @@ struct Options {
   std::string sheet;                 // export: write a contact sheet PNG, one row per class
   int64_t per_class = 10;            // export: images per class on the contact sheet
   bool force = false;                // export: replace an existing non-empty --to-dir folder
+  std::string names_encoding = "utf8";  // imports: how class names (folders, --class-names files) are read
 };
+
+const char* kNamesEncodingHelp =
+    "utf8 | latin1: how class folder names and --class-names files are read; names that are not UTF-8 are an "
+    "error unless latin1 (every byte one character) is given";
+
+invkit::io::NameEncoding names_encoding(const Options& opt) {
+  return invkit::io::parse_name_encoding(opt.names_encoding, "--names-encoding");
+}
 
 const char* kClassNamesHelp =
     "class names: a built-in list (fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse) or a FILE with one "
@@ -72,7 +82,7 @@ invkit::Dataset from_idx(const Options& opt) {
     d.class_names = invkit::default_idx_class_names(opt.images, max_label);
     check_labels_fit(set.labels, d.class_names, invkit::io::input_name(opt.labels));
   } else {
-    d.class_names = invkit::class_names_from_arg(opt.class_names);
+    d.class_names = invkit::class_names_from_arg(opt.class_names, names_encoding(opt));
     invkit::check_class_count(d.class_names, max_label + 1, "--class-names " + opt.class_names);
   }
   d.images = set.images;
@@ -108,7 +118,7 @@ invkit::Dataset from_cifar(const Options& opt, invkit::io::CifarKind kind) {
   if (!opt.class_names.empty()) {
     // The format fixes the number of classes, whatever labels a batch holds.
     const int64_t num_classes = static_cast<int64_t>(d.class_names.size());
-    d.class_names = invkit::class_names_from_arg(opt.class_names);
+    d.class_names = invkit::class_names_from_arg(opt.class_names, names_encoding(opt));
     invkit::check_class_count(d.class_names, num_classes, "--class-names " + opt.class_names);
   }
   d.images = set.images;
@@ -119,6 +129,7 @@ invkit::Dataset from_cifar(const Options& opt, invkit::io::CifarKind kind) {
 invkit::Dataset from_folder(const Options& opt) {
   invkit::io::ImageFolderOptions fo;
   fo.channels = opt.channels;
+  fo.names_encoding = names_encoding(opt);
   if (!opt.resize.empty()) std::tie(fo.height, fo.width) = parse_size(opt.resize);
   auto folder = invkit::io::read_image_folder(opt.root, fo);
   invkit::Dataset d;
@@ -139,6 +150,7 @@ void run_export(const Options& opt) {
 CLI::App* add_import(CLI::App& app, const char* name, const char* description, const char* examples, Options& opt) {
   CLI::App* sub = app.add_subcommand(name, description);
   sub->add_option("-o,--output", opt.output, "data set to write (- for stdout)")->required();
+  sub->add_option("--names-encoding", opt.names_encoding, kNamesEncodingHelp);
   sub->footer(std::string("Examples:\n") + examples);
   return sub;
 }

@@ -8,6 +8,7 @@
 #include "invkit/error.h"
 #include "invkit/io/csv.h"
 #include "invkit/io/file.h"
+#include "invkit/io/text.h"
 #include "invkit/metrics/accuracy.h"
 #include "invkit/models/classifier.h"
 #include "invkit/train/checkpoint.h"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     auto clf = invkit::train::load_classifier(opt.checkpoint, device);
     auto data = invkit::Dataset::load(opt.data);
     const std::string name = invkit::io::input_name(opt.data);
+    data.require_rows(name, "there is nothing to evaluate (an accuracy of 0 rows is not a number)");
     invkit::train::check_data_matches(clf, data, opt.checkpoint, name);  // labels now in the checkpoint's classes
     if (transform) {
       // Row i draws from (seed, i): the same bytes for any --batch or device count.
@@ -65,6 +67,6 @@ int main(int argc, char** argv) {
         text += invkit::io::csv_line({c["class"], c["name"], c["train_count"], c["support"], c["accuracy"]});
       invkit::io::write_all(opt.csv, text.data(), text.size());
     }
-    std::cout << j.dump() << std::endl;
+    std::cout << invkit::io::dump_json(j) << std::endl;
   });
 }

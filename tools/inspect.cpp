@@ -7,6 +7,7 @@
 #include "invkit/io/file.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
+#include "invkit/io/text.h"
 
 namespace {
 
@@ -30,8 +31,8 @@ void print_text(const nlohmann::json& d) {
   if (d["manifest"].is_null())
     std::cout << "manifest: none (plain safetensors)\n";
   else
-    std::cout << "manifest:\n" << d["manifest"].dump(2) << "\n";
-  if (!d["metadata"].empty()) std::cout << "other metadata:\n" << d["metadata"].dump(2) << "\n";
+    std::cout << "manifest:\n" << invkit::io::dump_json(d["manifest"], 2) << "\n";
+  if (!d["metadata"].empty()) std::cout << "other metadata:\n" << invkit::io::dump_json(d["metadata"], 2) << "\n";
   std::cout << "tensors:\n";
   std::printf("  %-32s %-5s %s\n", "name", "dtype", "shape");
   std::fflush(stdout);
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
   return tool.run(argc, argv, [&] {
     nlohmann::json d = describe(invkit::io::Safetensors::read(opt.input));
     if (opt.json)
-      std::cout << d.dump() << "\n";
+      std::cout << invkit::io::dump_json(d) << "\n";
     else
       print_text(d);
   });

@@ -13,6 +13,7 @@
 #include "invkit/io/file.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
+#include "invkit/io/text.h"
 #include "invkit/metrics/ekld_protocol.h"
 #include "invkit/metrics/svg_plot.h"
 #include "invkit/models/classifier.h"
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
 
     auto data = invkit::Dataset::load(data_path);
     const std::string data_name = invkit::io::input_name(data_path);
+    data.require_rows(data_name, "there are no images to measure invariance on");
     settings["data"] = data_name;
     if (!opt.generator.empty()) invkit::check_generator_classes(generator.manifest, opt.generator, data, data_name);
     std::vector<invkit::train::LoadedClassifier> classifiers;
@@ -176,6 +178,6 @@ int main(int argc, char** argv) {
                                  {"class_names", data.class_names}, {"history", {tool.history_entry()}}};
       invkit::io::write_safetensors(opt.dump_logits, dump, invkit::io::metadata_with_manifest(manifest));
     }
-    std::cout << report.dump() << std::endl;
+    std::cout << invkit::io::dump_json(report) << std::endl;
   });
 }

@@ -185,6 +185,9 @@ int main(int argc, char** argv) {
         p.name = opt.profile;
         p.alpha = opt.alpha;
         p.ratio = opt.ratio;
+        if (opt.max == 0 && largest(sizes) == 0 && p.name != "counts")
+          throw Error(io::input_name(opt.inputs[0]) + ": every class is empty (" + std::to_string(in.size()) +
+                      " rows), so there is no largest class to take the first class's size from; give --max");
         p.max = opt.max != 0 ? opt.max : largest(sizes);  // a negative --max fails check()
         p.min = opt.min;
         p.head = opt.head >= 0 ? opt.head : in.num_classes() / 2;
@@ -206,7 +209,12 @@ int main(int argc, char** argv) {
         targets.assign(sizes.size(), opt.per_class);
         out.extra["per_class"] = opt.per_class;
       }
-      const Selection sel = select_per_class(labels, targets, in.class_names, seed, repeat);
+      Selection sel;
+      try {
+        sel = select_per_class(labels, targets, in.class_names, seed, repeat);
+      } catch (const Error& e) {
+        throw Error(io::input_name(opt.inputs[0]) + ": " + e.what());  // "class 3 has 0 rows but 5 are asked"
+      }
       nlohmann::json keys = out.extra;
       out = select_rows(in, sel.rows);
       out.extra.update(keys);

@@ -6,6 +6,7 @@
 #include "invkit/cli/tool.h"
 #include "invkit/error.h"
 #include "invkit/io/file.h"
+#include "invkit/io/text.h"
 #include "invkit/train/classifier_loop.h"
 
 int main(int argc, char** argv) {
@@ -72,6 +73,6 @@ int main(int argc, char** argv) {
       in.test = invkit::Dataset::load(test_path);
     }
     auto report = invkit::train::train_classifier(cfg, in, tool.device(), tool.history_entry());
-    std::cout << report.dump() << std::endl;
+    std::cout << invkit::io::dump_json(report) << std::endl;
   });
 }

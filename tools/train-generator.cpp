@@ -7,6 +7,7 @@
 #include "invkit/cli/tool.h"
 #include "invkit/data/dataset.h"
 #include "invkit/error.h"
+#include "invkit/io/file.h"
 #include "invkit/io/image.h"
 #include "invkit/models/generator_sampling.h"
 #include "invkit/train/generator_loop.h"
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
     const torch::Device device = tool.device();
 
     invkit::Dataset data = invkit::Dataset::load(opt.input);
+    data.require_rows(invkit::io::input_name(opt.input), "there is nothing to train a generator on");
     const int64_t iters = train.iters;
     train.seed = tool.common().seed;
     model.channels = data.channels();

@@ -140,4 +140,19 @@ expect_fail 1 "missing.st" augment --transform rotate missing.st -o x.st
 printf 'not a safetensors file' >bad.st
 expect_fail 1 "bad.st" augment --transform rotate bad.st -o x.st
 [ ! -e x.st ] && [ ! -e x.st.tmp ] || fail "partial output left behind"
+# --- 0 rows (issue 13): augmented to 0 rows; a preview of nothing is refused
+# before any work, naming the file (it used to be skipped in silence).
+resample --per-class 0 in.st -o empty.st
+augment --transform rotate --samples 3 --record-params empty.st -o e-out.st
+[ "$(json e-out.st '(d["manifest"]["size"], [t["shape"] for t in d["tensors"] if t["name"] == "params"][0])')" = "(0, [0, 1])" ] ||
+  fail "augment of 0 rows"
+expect_fail 1 "augment: error: empty.st has no rows: --preview e.png would show nothing" \
+  augment --transform rotate --preview e.png empty.st -o e2.st
+[ ! -e e.png ] && [ ! -e e2.st ] || fail "output left after an empty preview"
+# A shard can be empty too: 2 rows in 3 shards.
+python3 "$(dirname "$LIB")/make_augment_input.py" two.st 2 12 12
+expect_fail 1 "augment: error: shard 1/3 of two.st has no rows: --preview s.png would show nothing" \
+  augment --transform rotate --shard 1/3 --preview s.png two.st -o s.st
+[ ! -e s.png ] && [ ! -e s.st ] || fail "output left after an empty shard preview"
+
 echo "augment: ok"

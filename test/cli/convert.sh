@@ -174,6 +174,82 @@ printf 'Pullover\nNoSuch\n' >fm/classes.txt
 expect_fail 1 'fm/classes.txt line 2: class folder "NoSuch" does not exist' convert folder fm -o e.st
 [ ! -e e.st ] || fail "a failed folder convert left an output file"
 
+# --- gzip members (issue 13): every one, as gzip -d reads them ----------------
+python3 - "$F" <<'PY'
+import gzip, sys
+F = sys.argv[1]
+def gz(b): return gzip.compress(b, mtime=0)
+rec = open(F + "/tiny-cifar10.bin", "rb").read()     # 3 records: labels 7, 0, 9
+four = rec + rec[:3073]                               # 4 records: 7, 0, 9, 7
+open("two-members.bin.gz", "wb").write(gz(four[:2 * 3073]) + gz(four[2 * 3073:]))
+idx = open(F + "/tiny-images.idx", "rb").read()
+open("two-members-images.idx.gz", "wb").write(gz(idx[:10]) + gz(idx[10:]))  # cut inside the header
+open("garbage-after.idx.gz", "wb").write(gz(idx) + b"junk")
+open("zeros-after.idx.gz", "wb").write(gz(idx) + bytes(100))
+PY
+[ "$(gzip -dc two-members.bin.gz | wc -c)" -eq $((4 * 3073)) ] || fail "fixture: gzip -d reads 4 records"
+convert cifar10 two-members.bin.gz -o gz4.st
+[ "$(m gz4.st '(d["size"], d["class_counts"][7], d["class_counts"][0])')" = "(4, 2, 1)" ] ||
+  fail "two gzip members: not all 4 CIFAR records"
+convert idx two-members-images.idx.gz "$F/tiny-labels.idx" -o gz2.st
+cmp -s <(tail -c 120 gz2.st) <(tail -c 120 raw.st) || fail "a two-member IDX .gz differs from the raw file"
+expect_fail 1 "garbage-after.idx.gz: 4 bytes of trailing data after gzip member 1 (at byte [0-9]*), expected another gzip member or the end of the file" \
+  convert idx garbage-after.idx.gz "$F/tiny-labels.idx" -o e.st
+expect_fail 1 "zeros-after.idx.gz: 100 bytes of trailing data after gzip member 1" \
+  convert idx zeros-after.idx.gz "$F/tiny-labels.idx" -o e.st
+python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); open("cut-second.bin.gz", "wb").write(b[:-5])' two-members.bin.gz
+expect_fail 1 "cut-second.bin.gz: truncated gzip data (member 2 ends early)" convert cifar10 cut-second.bin.gz -o e.st
+[ ! -e e.st ] || fail "a failed gzip convert left an output file"
+
+# --- text that is not UTF-8 (issue 13) -----------------------------------------
+L=$(printf 'caf\xe9')  # "café" in Latin-1
+# Paths: an input and an output named with a Latin-1 byte work, and the
+# history stores them escaped, listed in escaped_arguments, reversibly.
+cp "$F/tiny-images.idx" "$L-images.idx"
+convert idx "$L-images.idx" "$F/tiny-labels.idx" -o "$L.st"
+[ -s "$L.st" ] || fail "non-UTF-8 output path"
+inspect --json "$L.st" >latin1-path.json
+python3 - "$F" <<'PY' || fail "non-UTF-8 arguments in the history: $(cat latin1-path.json)"
+import json, re, sys
+e = json.load(open("latin1-path.json"))["manifest"]["history"][-1]
+assert e["arguments"] == ["idx", "caf\\xe9-images.idx", sys.argv[1] + "/tiny-labels.idx", "-o", "caf\\xe9.st"], e
+assert e["escaped_arguments"] == [1, 4], e
+def unescape(s):  # as docs/formats.md gives it
+    return re.sub(rb"\\(\\|x([0-9a-f]{2}))", lambda m: b"\\" if m[1] == b"\\" else bytes.fromhex(m[2].decode()), s.encode())
+argv = [unescape(a) if i in e.get("escaped_arguments", []) else a.encode() for i, a in enumerate(e["arguments"])]
+assert argv[1] == b"caf\xe9-images.idx" and argv[4] == b"caf\xe9.st", argv
+PY
+# A UTF-8 history has no escaped_arguments.
+[ "$(m t.st '"escaped_arguments" in d["history"][-1]')" = False ] || fail "escaped_arguments on a UTF-8 history"
+
+# A class folder named in Latin-1: an error naming the folder and the byte;
+# --names-encoding latin1 converts the names.
+mkdir -p "lat/$L" lat/dog
+cp "$F"/tiny-folder/cat/* "lat/$L/"
+cp "$F"/tiny-folder/dog/* lat/dog/
+expect_fail 1 "convert: error: lat/caf\\\\xe9: class folder name is not valid UTF-8: byte 0xe9 at offset 3 (\"caf\\\\xe9\"); convert it to UTF-8, or give --names-encoding latin1 if the names are Latin-1" \
+  convert folder lat -o e.st
+convert folder lat --names-encoding latin1 -o lat.st
+[ "$(m lat.st '(d["class_names"], d["class_counts"])')" = "(['café', 'dog'], [2, 1])" ] || fail "--names-encoding latin1 folder"
+
+# A --class-names file in Latin-1: an error naming the file, the line and the byte.
+printf 'zero\ncaf\xe9\ntwo\n' >names-latin1.txt
+expect_fail 1 "convert: error: names-latin1.txt: line 2 is not valid UTF-8: byte 0xe9 at offset 3" \
+  convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names names-latin1.txt -o e.st
+convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names names-latin1.txt --names-encoding latin1 -o nl.st
+[ "$(m nl.st 'd["class_names"]')" = "['zero', 'café', 'two']" ] || fail "--names-encoding latin1 names file"
+expect_fail 2 "convert: error: --names-encoding cp1252: expected utf8 or latin1" \
+  convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names names-latin1.txt --names-encoding cp1252 -o e.st
+# Files from other editors: a byte-order mark and CRLF (Windows), CR (old Mac), UTF-16 (Notepad's "Unicode").
+printf '\xef\xbb\xbfzero\r\none\r\ntwo\r\n' >names-bom-crlf.txt
+printf 'zero\rone\rtwo\r' >names-cr.txt
+printf '\xff\xfez\0e\0r\0o\0\r\0\n\0o\0n\0e\0\r\0\n\0t\0w\0o\0' >names-utf16.txt
+for f in names-bom-crlf.txt names-cr.txt names-utf16.txt; do
+  convert idx "$F/tiny-images.idx" "$F/tiny-labels.idx" --class-names $f -o n-$f.st
+  [ "$(m n-$f.st 'd["class_names"]')" = "['zero', 'one', 'two']" ] || fail "$f: $(m n-$f.st 'd["class_names"]')"
+done
+[ ! -e e.st ] || fail "a failed convert left an output file"
+
 # --- refusing a terminal -----------------------------------------------------
 # script(1) runs the command with a pseudo-terminal as its stdout.
 if command -v script >/dev/null; then

@@ -73,4 +73,17 @@ python3 -c 'import json, sys; a, b = (json.load(open(f))["per_class"] for f in s
 mk big.st --counts 2,2,2,2 --shape 3,12,12
 expect_fail 1 "big.st: images are 3x12x12 but c.st expects 1x12x12" evaluate c.st big.st
 expect_fail 1 "nothing.st" evaluate c.st nothing.st
+# 0 rows (issue 13): no accuracy to report; refused, naming the file (it was
+# LibTorch's "argmax(): Expected reduction dim 1 to have non-zero size").
+resample --per-class 0 test.st -o empty.st
+expect_fail 1 "evaluate: error: empty.st: the data set is empty (0 rows); there is nothing to evaluate" evaluate c.st empty.st
+expect_fail 1 "evaluate: error: empty.st: the data set is empty (0 rows)" evaluate c.st empty.st --transform rotate
+
+# Paths that are not UTF-8 reach the JSON report in the escaped form.
+L=$(printf 'caf\xe9')
+cp c.st "$L.st"
+evaluate "$L.st" test.st >latin1.json
+python3 -c 'import json; e = json.load(open("latin1.json")); assert e["checkpoint"] == "caf\\xe9.st", e["checkpoint"]' ||
+  fail "non-UTF-8 checkpoint path: $(head -c 300 latin1.json)"
+
 echo ok

@@ -26,6 +26,34 @@ expect_fail 1 'label-out-of-range.st: label 3 at row 1 is out of range \[0, 3)' 
   resample --per-class 1 "$FIXTURES/label-out-of-range.st" -o x.st
 [ ! -e x.st ] || fail "partial output after a bad data set"
 
+# Size arithmetic that wraps (issue 13): labels I64 [2^61] are 2^64 bytes, 0 in
+# 64 bits, on a data section of 0 bytes. Every tool names the file and the field.
+python3 - <<'PY'
+import json, struct
+h = json.dumps({"images": {"dtype": "U8", "shape": [0, 1, 2, 2], "data_offsets": [0, 0]},
+                "labels": {"dtype": "I64", "shape": [2**61], "data_offsets": [0, 0]}}).encode()
+open("wrap.st", "wb").write(struct.pack("<Q", len(h)) + h)
+# A duplicate tensor name: a reader keeping the last one would see one tensor.
+h = b'{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}'
+open("dup.st", "wb").write(struct.pack("<Q", len(h)) + h + b"\0")
+PY
+wrap='wrap.st: not a valid safetensors file: tensor "labels": shape \[2305843009213693952\] of I64 overflows'
+expect_fail 1 "inspect: error: $wrap" inspect wrap.st
+expect_fail 1 "resample: error: $wrap" resample --per-class 1 wrap.st -o x.st
+expect_fail 1 "augment: error: $wrap" augment --transform rotate wrap.st -o x.st
+expect_fail 1 'dup.st: not a valid safetensors file: header has the key "a" twice in one object' inspect dup.st
+[ ! -e x.st ] || fail "partial output after a wrapping file"
+
+# A path that is not UTF-8 (a Latin-1 byte): read, and written into JSON in
+# the escaped form (nlohmann alone throws type_error.316 on it).
+L=$(printf 'caf\xe9')
+cp "$FIXTURES/python-f32-u8-meta.safetensors" "$L.st"
+inspect --json "$L.st" >latin1.json
+python3 -c 'import json,sys; d=json.load(open("latin1.json")); assert d["file"] == "caf\\xe9.st", d["file"]' ||
+  fail "non-UTF-8 path in --json: $(cat latin1.json)"
+inspect "$L.st" >latin1.txt
+head -1 latin1.txt | cmp -s - <(printf 'file: caf\xe9.st\n') || fail "text mode prints the path as it is"
+
 inspect --help | grep -q 'Examples:' || fail "--help has no examples"
 inspect --version | grep -q '^inspect (invkit) ' || fail "--version"
 echo ok

@@ -139,4 +139,24 @@ v = struct.unpack("<%df" % ((hi - lo) // 4), b[8 + n + lo:8 + n + hi])
 assert t["dtype"] == "F32" and 1.0 < max(abs(x) for x in v) <= 30.0 + 1e-4, max(abs(x) for x in v)
 PY
 
+# 0 rows (issue 13): refused, naming the file (it was LibTorch's
+# "torch.cat(): expected a non-empty list of Tensors").
+resample --per-class 0 test.st -o empty.st
+expect_fail 1 "measure-ekld: error: empty.st: the data set is empty (0 rows); there are no images to measure invariance on" \
+  measure-ekld c1.st empty.st --transform identity --quiet
+# A checkpoint path that is not UTF-8: the report, the CSV and the SVG plot are written (escaped in JSON and SVG).
+L=$(printf 'caf\xe9')
+cp c1.st "$L.st"
+measure-ekld "$L.st" test.st --transform identity --samples 2 --per-class 2 --quiet --plot latin1.svg --csv latin1.csv \
+  >latin1.json
+python3 - <<'PY' || fail "non-UTF-8 checkpoint path in the report or plot"
+import json
+r = json.load(open("latin1.json"))
+assert r["checkpoints"][0]["checkpoint"] == "caf\\xe9.st", r["checkpoints"][0]["checkpoint"]
+svg = open("latin1.svg", "rb").read().decode("utf-8")  # valid UTF-8, or this raises
+assert "caf\\xe9.st" in svg
+csv = open("latin1.csv", "rb").read().decode("utf-8")
+assert csv.splitlines()[1].startswith("caf\\xe9.st,0,"), csv
+PY
+
 echo ok

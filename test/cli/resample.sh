@@ -153,4 +153,23 @@ else
   $MAKE - --classes 10 --per-class 6000 --size 2 | resample --split val=0.2 --seed 0 - -o chain-train.st --rest chain-val.st
   check_chain
 fi
+# --- 0 rows (issue 13): every mode gives a correct empty set, or names the file.
+resample --per-class 0 in.st -o empty.st
+[ "$(m empty.st 'm["size"], m["class_counts"]')" = "0 [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]" ] || fail "--per-class 0"
+resample --split val=0.5 empty.st -o e-rest.st --rest e-val.st
+[ "$(m e-rest.st 'm["size"]') $(m e-val.st 'm["size"]')" = "0 0" ] || fail "--split of 0 rows"
+resample --balance empty.st -o e-bal.st
+[ "$(m e-bal.st 'm["size"]')" = 0 ] || fail "--balance of 0 rows"
+resample --shard 1/2 empty.st -o e-sh.st
+[ "$(m e-sh.st 'm["size"], m["shard"]["begin"], m["shard"]["end"]')" = "0 0 0" ] || fail "--shard of 0 rows"
+resample --profile counts --counts 0,0,0,0,0,0,0,0,0,0 --order as-is empty.st -o e-counts.st
+[ "$(m e-counts.st 'm["size"]')" = 0 ] || fail "--profile counts of 0 rows"
+resample --concat empty.st train.st -o e-cat.st
+[ "$(m e-cat.st 'm["size"]')" = 400 ] || fail "--concat with an empty part"
+expect_fail 1 "resample: error: empty.st: class 0 (c0) has 0 rows but 1 are asked" resample --per-class 1 empty.st -o bad.st
+expect_fail 1 "resample: error: empty.st: every class is empty (0 rows), so there is no largest class to take the first class's size from; give --max" \
+  resample --profile zipf empty.st -o bad.st
+expect_fail 1 "resample: error: empty.st: class [0-9] (c[0-9]) has 0 rows but" resample --profile zipf --max 10 empty.st -o bad.st
+[ ! -e bad.st ] || fail "output left after an empty-set error"
+
 echo "resample: all checks passed"

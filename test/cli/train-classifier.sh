@@ -116,5 +116,26 @@ expect_fail 1 "big-gen.st: the generator takes 1x16x16 images but train.st has 1
   train-classifier train.st "${quick[@]}" --generator big-gen.st -o x.st
 [ ! -e x.st ] || fail "output left after a GIT error"
 expect_fail 2 "output is required\|--output is required" train-classifier train.st "${quick[@]}"
+# 0 rows (issue 13): a training, validation or test set without rows is refused,
+# naming it (an empty --val scored every epoch 0 and picked one as the best).
+resample --per-class 0 val.st -o empty-rows.st
+expect_fail 1 "train-classifier: error: empty-rows.st: the data set is empty (0 rows); there is nothing to train on" \
+  train-classifier empty-rows.st "${quick[@]}" -o x.st
+expect_fail 1 "train-classifier: error: empty-rows.st: the data set is empty (0 rows); a validation set needs rows to pick the best epoch by" \
+  train-classifier train.st --val empty-rows.st "${quick[@]}" -o x.st
+expect_fail 1 "train-classifier: error: empty-rows.st: the data set is empty (0 rows); a test set needs rows to measure accuracy on" \
+  train-classifier train.st --test empty-rows.st "${quick[@]}" -o x.st
+[ ! -e x.st ] || fail "output left after an empty set"
+# Paths that are not UTF-8 (issue 13): training works, the checkpoint's manifest
+# and the report on stdout hold them escaped (nlohmann alone throws type_error.316).
+L=$(printf 'caf\xe9')
+cp train.st "$L-train.st"
+train-classifier "$L-train.st" --test test.st "${quick[@]}" --epochs 1 --step1 1 --step2 1 -o "$L.st" >latin1.json
+python3 - <<'PY' || fail "non-UTF-8 paths in train-classifier's outputs: $(head -c 300 latin1.json)"
+import json
+assert json.load(open("latin1.json"))["checkpoint"] == "caf\\xe9.st"
+PY
+[ "$(json "$L.st" 'd["manifest"]["training"]["train"], d["manifest"]["history"][-1]["escaped_arguments"]')" = \
+  "caf\\xe9-train.st [0, 29]" ] || fail "non-UTF-8 paths in the checkpoint manifest"
 train-classifier --help | grep -q "Examples:" || fail "--help"
 echo ok

@@ -75,5 +75,10 @@ expect_fail 2 '2 downsamplings shrink 4x4 to 1x1' train-generator small.st -o x.
 train-generator set.st --layers > layers.txt
 grep -Eq '^enc_content.model.3.model.3 +\[1, 256, 3, 3\]$' layers.txt || fail "layers: $(cat layers.txt)"
 grep -Eq '^dec.model.5 +\[1, 1, 12, 12\]$' layers.txt || fail "layers: decoder output"
+# 0 rows (issue 13): refused, naming the file.
+resample --per-class 0 set.st -o empty.st
+expect_fail 1 "train-generator: error: empty.st: the data set is empty (0 rows); there is nothing to train a generator on" \
+  train-generator empty.st -o e.st --iters 2 "${TINY[@]}" -q
+[ ! -e e.st ] || fail "output left after an empty set"
 train-generator --help | grep -q 'Examples:' || fail "--help"
 echo ok

@@ -7,6 +7,7 @@
 #include "invkit/io/file.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
+#include "testing.h"
 
 using invkit::Dataset;
 using invkit::Error;
@@ -134,4 +135,61 @@ TEST(Dataset, FailedSaveLeavesNothing) {
   EXPECT_THROW(d.save(path), Error);
   EXPECT_NE(access(path.c_str(), F_OK), 0);
   EXPECT_NE(access((path + ".tmp").c_str(), F_OK), 0);
+}
+
+TEST(Dataset, ManifestClassCountIsCheckedBeforeNumbering) {
+  // num_classes without class_names: 2^61 names would never be made.
+  Dataset d = tiny();
+  auto m = d.manifest();
+  m.erase("class_names");
+  m["num_classes"] = int64_t(1) << 61;
+  std::string path = temp_path("numbered.st");
+  invkit::io::write_safetensors(path, {{"images", d.images}, {"labels", d.labels}}, invkit::io::metadata_with_manifest(m));
+  EXPECT_EQ(load_error(path), path + ": manifest num_classes 2305843009213693952 is not a class count (expected 1..16777216)");
+  m["num_classes"] = -3;
+  invkit::io::write_safetensors(path, {{"images", d.images}, {"labels", d.labels}}, invkit::io::metadata_with_manifest(m));
+  EXPECT_EQ(load_error(path), path + ": manifest num_classes -3 is not a class count (expected 1..16777216)");
+  m["num_classes"] = 4;
+  m.erase("class_counts");
+  invkit::io::write_safetensors(path, {{"images", d.images}, {"labels", d.labels}}, invkit::io::metadata_with_manifest(m));
+  EXPECT_EQ(Dataset::load(path).num_classes(), 4);
+  std::remove(path.c_str());
+}
+
+TEST(Dataset, LargestLabelOfAPlainFileIsCheckedBeforeNumbering) {
+  Dataset d = tiny();
+  d.labels[2] = int64_t(1) << 61;
+  std::string path = temp_path("plain-big.st");
+  invkit::io::write_safetensors(path, {{"images", d.images}, {"labels", d.labels}}, {});
+  EXPECT_EQ(load_error(path), path + ": label 2305843009213693952 is too large to number the classes by (no manifest "
+                                     "names them; at most 16777216 classes)");
+  std::remove(path.c_str());
+}
+
+TEST(Dataset, EmptySetRoundTripsAndRequireRowsNamesTheFile) {
+  Dataset d = tiny().select(torch::empty({0}, torch::kLong));
+  std::string path = temp_path("empty.st");
+  d.save(path);
+  Dataset e = Dataset::load(path);
+  EXPECT_EQ(e.size(), 0);
+  EXPECT_EQ(e.class_counts(), (std::vector<int64_t>{0, 0, 0}));
+  EXPECT_EQ(e.images.sizes(), (std::vector<int64_t>{0, 2, 3, 4}));
+  EXPECT_EQ(invkit::testing::error_of([&] { e.require_rows("empty.st", "nothing to do"); }),
+            "empty.st: the data set is empty (0 rows); nothing to do");
+  EXPECT_NO_THROW(tiny().require_rows("x", "y"));
+  std::remove(path.c_str());
+}
+
+TEST(Dataset, NonUtf8TextInTheManifestIsStoredEscaped) {
+  // A path with a Latin-1 byte in a tool's extras: the save does not throw
+  // nlohmann's type_error.316, the manifest holds the escaped form.
+  Dataset d = tiny();
+  d.extra["augment"] = {{"generator", "caf\xe9.st"}};
+  d.add_history({{"tool", "t"}, {"arguments", {"-o", "out\xff.st"}}});
+  std::string path = temp_path("latin1.st");
+  d.save(path);
+  Dataset e = Dataset::load(path);
+  EXPECT_EQ(e.extra["augment"]["generator"], "caf\\xe9.st");
+  EXPECT_EQ(e.extra["history"][0]["arguments"][1], "out\\xff.st");
+  std::remove(path.c_str());
 }

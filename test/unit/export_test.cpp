@@ -105,3 +105,29 @@ TEST(Export, ContactSheetKeepsColour) {
   EXPECT_EQ(invkit::io::contact_sheet(d, 10).sizes(), (std::vector<int64_t>{3, 2 + 2 * 6, 2 + 10 * 6}));
   EXPECT_THROW(invkit::io::contact_sheet(d, 0), invkit::UsageError);
 }
+
+TEST(Export, ContactSheetTooLargeForAPngIsRefusedBeforeAllocating) {
+  // 10^12 cells per row would wrap PNG's int sizes (and ask for terabytes).
+  auto d = make_set({0, 1}, {"a", "b"});
+  EXPECT_EQ(error_of([&] { invkit::io::contact_sheet(d, 1'000'000'000'000); }),
+            "--per-class 1000000000000: a contact sheet of 2 classes x 1000000000000 images of 5x6 is too large for a PNG");
+  EXPECT_THROW(invkit::io::contact_sheet(d, int64_t(1) << 62), invkit::UsageError);
+}
+
+TEST(Export, PngSizeCheckNamesTheFile) {
+  EXPECT_NO_THROW(invkit::io::check_png_size("p.png", 28, 28, 3));
+  EXPECT_EQ(error_of([] { invkit::io::check_png_size("p.png", 65536, 65536, 1); }),
+            "p.png: cannot write a 65536x65536x1 image as PNG: at most 2147483647 bytes of pixels");
+  EXPECT_THROW(invkit::io::check_png_size("p.png", 0, 5, 1), invkit::Error);
+}
+
+TEST(Export, EmptySetExportsOneEmptyFolderPerClassAndABlankSheet) {
+  auto d = make_set({}, {"a", "b"});
+  d.images = torch::empty({0, 1, 5, 6}, torch::kByte);
+  TempDir dir;
+  invkit::io::export_image_folder(d, dir / "out", false);
+  EXPECT_EQ(listing(dir.path / "out"), (std::vector<std::string>{"a", "b"}));
+  auto sheet = invkit::io::contact_sheet(d, 3);
+  EXPECT_EQ(sheet.sizes(), (std::vector<int64_t>{1, 2 + 2 * 7, 2 + 3 * 8}));
+  EXPECT_EQ(sheet.min().item<int>(), 255);
+}

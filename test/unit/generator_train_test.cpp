@@ -227,6 +227,19 @@ TEST(GeneratorTrain, CorruptCheckpointsAreNamedErrors) {
   std::remove(path.c_str());
 }
 
+TEST(GeneratorTrain, ManifestCountsAreCheckedBeforeUse) {
+  // A checkpoint's batch of -1 or 2^40 would reach LibTorch as a tensor size.
+  nlohmann::json j = tiny_train(4).to_json();
+  j["batch"] = -1;
+  EXPECT_EQ(error_of([&] { invkit::train::GeneratorTrainOptions::from_json(j, "g.st"); }),
+            "g.st: generator manifest: training options: iters 4, batch -1, step_size " +
+                std::to_string(tiny_train(4).step_size) + " (each must be at least 1, batch at most 2^31)");
+  j["batch"] = int64_t(1) << 40;
+  EXPECT_THROW(invkit::train::GeneratorTrainOptions::from_json(j, "g.st"), invkit::Error);
+  j = tiny_train(4).to_json();
+  EXPECT_EQ(invkit::train::GeneratorTrainOptions::from_json(j, "g.st").iters, 4);
+}
+
 TEST(GeneratorSampling, LoadAndGenerateAreSeededAndShaped) {
   GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(4), torch::kCPU);
   const Dataset data = squares(6);

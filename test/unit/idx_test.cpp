@@ -89,6 +89,21 @@ TEST(Idx, TruncatedHeaderAndEmptyFile) {
             dir / "empty.idx" + ": empty file, expected an IDX file");
 }
 
+TEST(Idx, HeaderDimensionsThatWrapToTheFileSizeAreAnError) {
+  // 2^22 x 2^21 x 2^21 = 2^64 bytes, 0 in 64 bits: a header with no pixels
+  // after it once passed the size check and viewed 2^64 bytes of a 16-byte buffer.
+  TempDir dir;
+  write_bytes(dir / "wrap.idx", {0, 0, 8, 3, 0, 0x40, 0, 0, 0, 0x20, 0, 0, 0, 0x20, 0, 0});
+  EXPECT_EQ(error_of([&] { invkit::io::read_idx_images(dir / "wrap.idx"); }),
+            dir / "wrap.idx" + ": the header's dimensions 4194304x2097152x2097152 multiply past 9223372036854775807 "
+                               "bytes, the most a tensor can hold: not a valid IDX file");
+  // The largest u32 dimensions, and a product of exactly 2^63 bytes.
+  write_bytes(dir / "max.idx", {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+  EXPECT_NE(error_of([&] { invkit::io::read_idx_images(dir / "max.idx"); }).find("multiply past"), std::string::npos);
+  write_bytes(dir / "half.idx", {0, 0, 8, 3, 0, 0x80, 0, 0, 0x80, 0, 0, 0, 0, 0, 2, 0});  // 2^23 x 2^31 x 2^9
+  EXPECT_NE(error_of([&] { invkit::io::read_idx_images(dir / "half.idx"); }).find("multiply past"), std::string::npos);
+}
+
 TEST(Idx, CountMismatchNamesBothFiles) {
   const std::string im = fixture("tiny-images.idx"), lb = fixture("count-mismatch-labels.idx");
   EXPECT_EQ(error_of([&] { invkit::io::read_idx(im, lb); }), im + " has 6 images but " + lb + " has 5 labels");
@@ -117,7 +132,7 @@ TEST(Idx, EveryFlippedByteOfTheDeflateStreamIsCaught) {
 
 TEST(Idx, TruncatedGzip) {
   const std::string f = fixture("truncated-gzip-images.idx.gz");
-  EXPECT_EQ(error_of([&] { invkit::io::read_idx_images(f); }), f + ": truncated gzip data");
+  EXPECT_EQ(error_of([&] { invkit::io::read_idx_images(f); }), f + ": truncated gzip data (member 1 ends early)");
 }
 
 TEST(Idx, ErrorsAreInvkitErrors) {

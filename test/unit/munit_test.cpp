@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "invkit/error.h"
+#include "testing.h"
 
 using invkit::models::AdaINGen;
 using invkit::models::MsImageDis;
@@ -134,6 +135,24 @@ TEST(Munit, TooSmallInputsAreUsageErrors) {
   o.dis_scales = 4;  // 8, 4, 2, 1
   EXPECT_EQ(usage_error(o), "discriminator scale 3 is smaller than 2x2: use fewer --dis-scales");
   EXPECT_EQ(usage_error(sized(1, 28, 28)), "");
+}
+
+TEST(Munit, WidthsThatDoubleOutOfRangeAreRefusedBeforeAnyLayer) {
+  // Counts from a checkpoint's manifest: gen dim doubled per downsampling would overflow int64.
+  auto o = sized(1, 28, 28);
+  o.dim = int64_t(1) << 60;
+  EXPECT_NE(usage_error(o).find("layers wider than 65536 channels"), std::string::npos);
+  o = sized(1, 28, 28);
+  o.mlp_dim = int64_t(1) << 40;
+  EXPECT_NE(usage_error(o).find("mlp dim 1099511627776"), std::string::npos);
+  o = sized(1, 28, 28);
+  o.n_res = int64_t(1) << 40;
+  EXPECT_EQ(usage_error(o), "1099511627776 residual blocks: at most 1024");
+  nlohmann::json j = sized(1, 28, 28).to_json();
+  j["dim"] = int64_t(1) << 60;
+  EXPECT_EQ(invkit::testing::error_of([&] { invkit::models::MunitOptions::from_json(j, "gen.st"); })
+                .rfind("gen.st: generator manifest: layers wider than 65536 channels", 0),
+            0u);
 }
 
 TEST(Munit, AdainCountMatchesTheDecoder) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "invkit/error.h"
+#include "invkit/io/text.h"
 
 namespace invkit::cli {
 
@@ -49,7 +50,7 @@ JsonLog::JsonLog(const std::string& path) : path_(path) {
 
 void JsonLog::write(const nlohmann::json& record) {
   if (path_.empty()) return;
-  out_ << record.dump() << "\n";
+  out_ << io::dump_json(record) << "\n";
   out_.flush();
   if (!out_) throw Error(path_ + ": writing the log failed");
 }

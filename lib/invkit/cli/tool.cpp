@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "invkit/error.h"
+#include "invkit/io/text.h"
 
 namespace invkit::cli {
 
@@ -80,7 +81,15 @@ void set_threads(int threads) {
 torch::Device Tool::device() const { return parse_device(common_.device); }
 
 nlohmann::json Tool::history_entry() const {
-  nlohmann::json h = {{"tool", name_}, {"version", INVKIT_VERSION}, {"arguments", arguments_}};
+  // Arguments that are not UTF-8 (a path with a Latin-1 byte) are stored in
+  // the escaped form of io/text.h, and listed, so they can be undone exactly.
+  nlohmann::json arguments = nlohmann::json::array(), escaped = nlohmann::json::array();
+  for (size_t i = 0; i < arguments_.size(); ++i) {
+    arguments.push_back(io::escape_text(arguments_[i]));
+    if (!io::is_utf8(arguments_[i])) escaped.push_back(i);
+  }
+  nlohmann::json h = {{"tool", name_}, {"version", INVKIT_VERSION}, {"arguments", arguments}};
+  if (!escaped.empty()) h["escaped_arguments"] = escaped;
   if (has_seed_) h["seed"] = common_.seed;
   return h;
 }

@@ -50,7 +50,9 @@ class Tool {
   // The device chosen by --device (valid once run() parsed the options).
   torch::Device device() const;
 
-  // {tool, version, arguments, seed}: how an output was made.
+  // {tool, version, arguments, seed}: how an output was made. Arguments
+  // that are not UTF-8 are stored escaped (io/text.h); their indices are
+  // then listed under "escaped_arguments".
   nlohmann::json history_entry() const;
 
  private:

@@ -69,36 +69,33 @@ std::optional<std::vector<std::string>> builtin_class_names(const std::string& n
   return std::nullopt;
 }
 
-std::vector<std::string> read_class_names_file(const std::string& path) {
-  std::vector<uint8_t> bytes = io::read_all(path);
-  std::string text(bytes.begin(), bytes.end());
+std::vector<std::string> read_class_names_file(const std::string& path, io::NameEncoding encoding) {
+  const std::string source = io::input_name(path);
+  const std::vector<uint8_t> bytes = io::read_all(path);
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const std::vector<std::string> lines = io::read_text_lines(text, encoding, source);
   std::vector<std::string> names;
   std::set<std::string> seen;
-  size_t start = 0;
-  for (int line = 1; start < text.size(); ++line) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string name = text.substr(start, end - start);
-    start = end + 1;
-    while (!name.empty() && (name.back() == '\r' || name.back() == ' ' || name.back() == '\t')) name.pop_back();
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string name = lines[i];
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
     if (name.empty()) continue;
     if (!seen.insert(name).second)
-      throw Error(io::input_name(path) + ": line " + std::to_string(line) + ": class name \"" + name +
-                  "\" appears twice");
+      throw Error(source + ": line " + std::to_string(i + 1) + ": class name \"" + name + "\" appears twice");
     names.push_back(name);
   }
-  if (names.empty()) throw Error(io::input_name(path) + ": no class names (expected one per line)");
+  if (names.empty()) throw Error(source + ": no class names (expected one per line)");
   return names;
 }
 
-std::vector<std::string> class_names_from_arg(const std::string& arg) {
+std::vector<std::string> class_names_from_arg(const std::string& arg, io::NameEncoding encoding) {
   if (auto builtin = builtin_class_names(arg)) return *builtin;
   if (arg != "-" && !std::filesystem::exists(arg)) {
     std::string known;
     for (const auto& n : builtin_class_lists()) known += (known.empty() ? "" : ", ") + n;
     throw UsageError("--class-names " + arg + ": neither a built-in list (" + known + ") nor an existing file");
   }
-  return read_class_names_file(arg);
+  return read_class_names_file(arg, encoding);
 }
 
 std::vector<std::string> default_idx_class_names(const std::string& images_path, int64_t max_label) {

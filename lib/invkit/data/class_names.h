@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "invkit/io/text.h"
+
 namespace invkit {
 
 // The names `builtin_class_names` knows: fashion-mnist, mnist, cifar10,
@@ -15,12 +17,17 @@ std::vector<std::string> builtin_class_lists();
 // A built-in list by name; nullopt when there is none of that name.
 std::optional<std::vector<std::string>> builtin_class_names(const std::string& name);
 
-// One name per line; trailing spaces and a final CR are dropped, blank lines
-// are skipped, and duplicate names are an Error naming the file and line.
-std::vector<std::string> read_class_names_file(const std::string& path);
+// One name per line, read as io::read_text_lines does (a byte-order mark
+// dropped, LF, CRLF or CR line ends, UTF-16 with a byte-order mark
+// converted; bytes that are not UTF-8 an Error naming the line and offset
+// unless `encoding` is latin1). Trailing spaces and tabs are dropped, blank
+// lines skipped, and duplicate names are an Error naming the file and line.
+std::vector<std::string> read_class_names_file(const std::string& path,
+                                               io::NameEncoding encoding = io::NameEncoding::utf8);
 
 // The value of --class-names: a built-in list name, else a file.
-std::vector<std::string> class_names_from_arg(const std::string& arg);
+std::vector<std::string> class_names_from_arg(const std::string& arg,
+                                              io::NameEncoding encoding = io::NameEncoding::utf8);
 
 // The names an IDX set gets without --class-names: Fashion-MNIST's when the
 // images' path contains "fashion" (any case); "0".."9" when it contains

@@ -65,6 +65,10 @@ void Dataset::validate(const std::string& source) const {
     throw fail("params must be a float32 tensor [N, P] matching labels");
 }
 
+void Dataset::require_rows(const std::string& source, const std::string& why) const {
+  if (size() == 0) throw Error(source + ": the data set is empty (0 rows); " + why);
+}
+
 void Dataset::add_history(const nlohmann::json& entry) {
   if (!extra.contains("history") || !extra["history"].is_array()) extra["history"] = nlohmann::json::array();
   extra["history"].push_back(entry);
@@ -94,7 +98,8 @@ Dataset Dataset::load(const std::string& path) {
 
   if (m.is_object() && m.contains("format") && m["format"] != kDatasetFormat)
     throw Error(source + ": manifest format is " + m["format"].dump() + ", expected \"" + kDatasetFormat + "\"");
-  int64_t inferred = d.labels.numel() ? d.labels.max().item<int64_t>() + 1 : 1;
+  // Without names, classes are numbered: a count from the file is checked
+  // before a name is made for each (2^61 classes would never finish).
   if (m.is_object() && m.contains("class_names")) {
     try {
       d.class_names = m["class_names"].get<std::vector<std::string>>();
@@ -102,9 +107,19 @@ Dataset Dataset::load(const std::string& path) {
       throw Error(source + ": manifest class_names is not a list of strings");
     }
   } else if (m.is_object() && m.contains("num_classes") && m["num_classes"].is_number_integer()) {
-    d.class_names = numbered_class_names(m["num_classes"].get<int64_t>());
+    const auto& k = m["num_classes"];
+    if (!k.is_number_unsigned() || k.get<uint64_t>() < 1 || k.get<uint64_t>() > uint64_t(kMaxClasses))
+      throw Error(source + ": manifest num_classes " + k.dump() + " is not a class count (expected 1.." +
+                  std::to_string(kMaxClasses) + ")");
+    d.class_names = numbered_class_names(k.get<int64_t>());
+  } else if (d.labels.numel() > 0 && d.labels.dim() == 1 && d.labels.scalar_type() == torch::kLong) {
+    const int64_t hi = d.labels.max().item<int64_t>();
+    if (hi >= kMaxClasses)
+      throw Error(source + ": label " + std::to_string(hi) + " is too large to number the classes by (no manifest " +
+                  "names them; at most " + std::to_string(kMaxClasses) + " classes)");
+    d.class_names = numbered_class_names(std::max<int64_t>(hi + 1, 1));
   } else {
-    d.class_names = numbered_class_names(std::max<int64_t>(inferred, 1));
+    d.class_names = numbered_class_names(1);
   }
   if (m.is_object()) {
     if (m.contains("num_classes") && m["num_classes"] != d.num_classes())

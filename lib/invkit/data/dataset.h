@@ -11,6 +11,10 @@ namespace invkit {
 
 constexpr const char* kDatasetFormat = "invkit.dataset/1";
 
+// The most classes a set numbered from a count (a manifest's num_classes or
+// the largest label, when no names are given) may have.
+constexpr int64_t kMaxClasses = int64_t(1) << 24;
+
 struct Dataset {
   torch::Tensor images;  // uint8 [N, C, H, W]
   torch::Tensor labels;  // int64 [N]
@@ -33,6 +37,10 @@ struct Dataset {
 
   // Throws Error("SOURCE: ...") unless shapes, dtypes and labels agree.
   void validate(const std::string& source) const;
+
+  // Throws Error("SOURCE: the data set is empty (0 rows); WHY") when the
+  // set has no rows, for the tools that cannot give a correct answer then.
+  void require_rows(const std::string& source, const std::string& why) const;
 
   // Appends {tool, version, arguments, seed} to extra["history"].
   void add_history(const nlohmann::json& entry);

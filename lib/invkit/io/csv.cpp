@@ -1,11 +1,13 @@
 #include "invkit/io/csv.h"
 
+#include "invkit/io/text.h"
+
 namespace invkit::io {
 
 std::string csv_field(const nlohmann::json& value) {
   if (value.is_null()) return "";
   if (!value.is_string()) return value.dump();
-  std::string s = value.get<std::string>();
+  std::string s = escape_text(value.get<std::string>());  // a path that is not UTF-8, as JSON has it
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string quoted = "\"";
   for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);

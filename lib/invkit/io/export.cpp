@@ -3,9 +3,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <set>
 
 #include "invkit/error.h"
+#include "invkit/io/checked.h"
 #include "invkit/io/image.h"
 #include "invkit/io/image_folder.h"
 
@@ -26,6 +29,7 @@ void append_bytes(void* context, void* data, int size) {
 // Plain (non-atomic) PNG file: the whole folder is made atomic at once.
 void write_png_plain(const fs::path& path, const torch::Tensor& chw) {
   torch::Tensor hwc = chw.permute({1, 2, 0}).contiguous();
+  check_png_size(path.string(), hwc.size(0), hwc.size(1), hwc.size(2));
   const int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1)), c = static_cast<int>(hwc.size(2));
   std::vector<uint8_t> png;
   if (!stbi_write_png_to_func(append_bytes, &png, w, h, c, hwc.data_ptr<uint8_t>(), w * c))
@@ -138,6 +142,16 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
 torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) {
   if (per_class < 1) throw UsageError("--per-class " + std::to_string(per_class) + ": expected at least 1");
   const int64_t classes = set.num_classes();
+  // The sheet's sides, checked before anything is allocated: a large
+  // --per-class must not wrap into a small (or negative) size.
+  const auto side = [&](int64_t cells, int64_t cell) { return checked_mul(cells, cell + pad); };
+  const auto sheet_w = side(per_class, set.width()), sheet_h = side(classes, set.height());
+  std::optional<uint64_t> sheet_bytes;
+  if (sheet_w && sheet_h) sheet_bytes = checked_product({*sheet_w + pad, *sheet_h + pad}, set.channels());
+  if (!sheet_bytes || *sheet_bytes > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+    throw UsageError("--per-class " + std::to_string(per_class) + ": a contact sheet of " + std::to_string(classes) +
+                     " classes x " + std::to_string(per_class) + " images of " + std::to_string(set.height()) + "x" +
+                     std::to_string(set.width()) + " is too large for a PNG");
   torch::Tensor images = set.images.to(torch::kCPU);
   torch::Tensor labels = set.labels.to(torch::kCPU).contiguous();
   torch::Tensor cells =

@@ -5,9 +5,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 #include "invkit/error.h"
 
@@ -41,34 +43,75 @@ std::vector<uint8_t> read_all(const std::string& path) {
   return bytes;
 }
 
+namespace {
+
+bool gzip_magic(const std::vector<uint8_t>& bytes, size_t at) {
+  return bytes.size() - at >= 2 && bytes[at] == 0x1f && bytes[at + 1] == 0x8b;
+}
+
+// Ends a zlib stream however the decoder leaves.
+struct Inflater {
+  z_stream zs{};
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
+  explicit Inflater(const std::string& source) {
+    if (inflateInit2(&zs, 16 + 15) != Z_OK) throw Error(source + ": cannot start gzip decoder");
+  }
+  ~Inflater() { inflateEnd(&zs); }
+};
+
+}  // namespace
+
+bool is_gzip(const std::vector<uint8_t>& bytes) { return gzip_magic(bytes, 0); }
+
+std::vector<uint8_t> gunzip(const std::vector<uint8_t>& raw, const std::string& source) {
+  Inflater inflater(source);
+  z_stream& zs = inflater.zs;
+  // zlib counts in uInt: feed and drain at most this much per call, so that
+  // inputs and outputs of 4 GiB and more are neither cut nor wrapped.
+  constexpr size_t kChunk = std::numeric_limits<uInt>::max();
+  std::vector<uint8_t> out(raw.size() * 4 + 1024);
+  size_t in_pos = 0, out_pos = 0;
+  int members = 0;
+  for (;;) {
+    // One member, to its end.
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+      if (out_pos == out.size()) out.resize(out.size() * 2);
+      const size_t in_avail = std::min(raw.size() - in_pos, kChunk), out_avail = std::min(out.size() - out_pos, kChunk);
+      zs.next_in = const_cast<Bytef*>(raw.data() + in_pos);
+      zs.avail_in = static_cast<uInt>(in_avail);
+      zs.next_out = out.data() + out_pos;
+      zs.avail_out = static_cast<uInt>(out_avail);
+      rc = inflate(&zs, Z_NO_FLUSH);
+      in_pos += in_avail - zs.avail_in;
+      out_pos += out_avail - zs.avail_out;
+      if (rc == Z_STREAM_END || rc == Z_OK) continue;
+      if (rc == Z_BUF_ERROR && in_pos == raw.size())
+        throw Error(source + ": truncated gzip data (member " + std::to_string(members + 1) + " ends early)");
+      if (rc == Z_BUF_ERROR) continue;  // the output was full: it grows above
+      if (rc == Z_MEM_ERROR) throw Error(source + ": out of memory decompressing gzip data");
+      std::string msg = zs.msg ? zs.msg : "error " + std::to_string(rc);
+      throw Error(source + ": corrupt gzip data: " + msg + " (member " + std::to_string(members + 1) + ")");
+    }
+    ++members;
+    if (in_pos == raw.size()) break;
+    // gzip -d, pigz and bgzip read concatenated members as one stream; so do we.
+    // Anything else after a member would be lost in silence: refuse it.
+    if (!gzip_magic(raw, in_pos))
+      throw Error(source + ": " + std::to_string(raw.size() - in_pos) + " bytes of trailing data after gzip member " +
+                  std::to_string(members) + " (at byte " + std::to_string(in_pos) +
+                  "), expected another gzip member or the end of the file");
+    if (inflateReset(&zs) != Z_OK) throw Error(source + ": cannot restart gzip decoder");
+  }
+  out.resize(out_pos);
+  return out;
+}
+
 std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
   std::vector<uint8_t> raw = read_all(path);
-  if (raw.size() < 2 || raw[0] != 0x1f || raw[1] != 0x8b) return raw;
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) throw Error(input_name(path) + ": cannot start gzip decoder");
-  std::vector<uint8_t> out(raw.size() * 4 + 1024);
-  zs.next_in = raw.data();
-  zs.avail_in = static_cast<uInt>(raw.size());
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    if (zs.total_out == out.size()) out.resize(out.size() * 2);
-    zs.next_out = out.data() + zs.total_out;
-    zs.avail_out = static_cast<uInt>(out.size() - zs.total_out);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc == Z_STREAM_END) break;
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      std::string msg = zs.msg ? zs.msg : "error " + std::to_string(rc);
-      inflateEnd(&zs);
-      throw Error(input_name(path) + ": corrupt gzip data: " + msg);
-    }
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
-      inflateEnd(&zs);
-      throw Error(input_name(path) + ": truncated gzip data");
-    }
-  }
-  out.resize(zs.total_out);
-  inflateEnd(&zs);
-  return out;
+  if (!is_gzip(raw)) return raw;
+  return gunzip(raw, input_name(path));
 }
 
 void refuse_binary_to_terminal(const std::string& path) {

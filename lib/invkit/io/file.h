@@ -18,6 +18,15 @@ std::vector<uint8_t> read_all(const std::string& path);
 // A corrupt or truncated gzip stream is an Error naming the file.
 std::vector<uint8_t> read_maybe_gzip(const std::string& path);
 
+// True when `bytes` start with the gzip magic bytes 1f 8b.
+bool is_gzip(const std::vector<uint8_t>& bytes);
+
+// Every member of a gzip file, concatenated (as gzip -d reads what
+// `cat a.gz b.gz`, pigz and bgzip write). A corrupt or truncated member, or
+// bytes after a member that are not another member, are an Error naming
+// `source`.
+std::vector<uint8_t> gunzip(const std::vector<uint8_t>& raw, const std::string& source);
+
 // Throws UsageError when path is "-" and stdout is a terminal.
 void refuse_binary_to_terminal(const std::string& path);
 

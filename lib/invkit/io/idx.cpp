@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "invkit/error.h"
+#include "invkit/io/checked.h"
 #include "invkit/io/file.h"
 
 namespace invkit::io {
@@ -43,14 +45,20 @@ std::vector<int64_t> parse_idx_header(const std::vector<uint8_t>& bytes, int ndi
     throw Error(source + ": truncated IDX header: " + std::to_string(bytes.size()) + " bytes, expected " +
                 std::to_string(header));
   std::vector<int64_t> dims;
-  uint64_t expected = 1;
+  std::vector<uint64_t> udims;
   std::string shape;
   for (int i = 0; i < ndims; ++i) {
-    int64_t d = big_endian_u32(bytes.data() + 4 + 4 * i);
+    const uint32_t d = big_endian_u32(bytes.data() + 4 + 4 * i);
     dims.push_back(d);
-    expected *= static_cast<uint64_t>(d);
+    udims.push_back(d);
     shape += (i ? "x" : "") + std::to_string(d);
   }
+  // Three u32 dimensions can multiply past 64 bits: check before comparing.
+  const std::optional<uint64_t> product = checked_product(udims, 1);
+  if (!product)
+    throw Error(source + ": the header's dimensions " + shape + " multiply past " + std::to_string(kMaxTensorBytes) +
+                " bytes, the most a tensor can hold: not a valid IDX file");
+  const uint64_t expected = *product;
   const uint64_t actual = bytes.size() - header;
   if (actual != expected)
     throw Error(source + ": " + (actual < expected ? "truncated: " : "trailing data: ") + "the header says " + shape +

@@ -1,6 +1,7 @@
 #include "invkit/io/image.h"
 
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -18,6 +19,10 @@ namespace invkit::io {
 
 torch::Tensor read_image(const std::string& path, int channels) {
   std::vector<uint8_t> bytes = read_all(path);
+  // stb takes the length as an int: a longer file would wrap to a short or negative length.
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    throw Error(path + ": cannot read image: " + std::to_string(bytes.size()) + " bytes is more than the " +
+                std::to_string(std::numeric_limits<int>::max()) + " an image file may have");
   int w = 0, h = 0, stored = 0;
   if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &stored))
     throw Error(path + ": cannot read image: " + stbi_failure_reason());
@@ -37,10 +42,19 @@ static void append_bytes(void* context, void* data, int size) {
   out->insert(out->end(), p, p + size);
 }
 
+void check_png_size(const std::string& path, int64_t height, int64_t width, int64_t channels) {
+  // stb's writer counts bytes in int (a row is width * channels, the image height rows of them).
+  constexpr int64_t kMax = std::numeric_limits<int>::max();
+  if (height < 1 || width < 1 || width > kMax / channels || height > kMax / (width * channels))
+    throw Error(path + ": cannot write a " + std::to_string(height) + "x" + std::to_string(width) + "x" +
+                std::to_string(channels) + " image as PNG: at most " + std::to_string(kMax) + " bytes of pixels");
+}
+
 void write_png(const std::string& path, const torch::Tensor& image) {
   if (image.dim() != 3 || image.scalar_type() != torch::kByte || (image.size(0) != 1 && image.size(0) != 3))
     throw Error(path + ": can only write uint8 images [1 or 3, H, W] as PNG");
   torch::Tensor hwc = image.to(torch::kCPU).permute({1, 2, 0}).contiguous();
+  check_png_size(path, hwc.size(0), hwc.size(1), hwc.size(2));
   int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1)), c = static_cast<int>(hwc.size(2));
   std::vector<uint8_t> png;
   if (!stbi_write_png_to_func(append_bytes, &png, w, h, c, hwc.data_ptr<uint8_t>(), w * c))

@@ -14,6 +14,10 @@ torch::Tensor read_image(const std::string& path, int channels = 0);
 // Writes uint8 [C, H, W] (C = 1 or 3) as PNG, atomically; "-" is stdout.
 void write_png(const std::string& path, const torch::Tensor& image);
 
+// Throws Error naming `path` unless a height x width x channels image fits
+// a PNG writer (positive sides, at most INT_MAX bytes of pixels).
+void check_png_size(const std::string& path, int64_t height, int64_t width, int64_t channels);
+
 // Lays out uint8 images [N, C, H, W] on a grid of `cols` columns, with
 // `pad` pixels of `pad_value` between cells; N need not fill the last row.
 torch::Tensor image_grid(const torch::Tensor& images, int64_t cols, int64_t pad = 2, int pad_value = 255);

@@ -102,14 +102,17 @@ ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions&
     for (const auto& [folder, name] : order) listed.insert(folder);
     for (const auto& f : folders)
       if (!listed.count(f))
-        throw Error((fs::path(root) / f).string() + ": class folder not listed in " + order_file.string());
+        throw Error(escape_text((fs::path(root) / f).string()) + ": class folder not listed in " +
+                    escape_text(order_file.string()));
     folders.clear();
     for (const auto& [folder, name] : order) {
       folders.push_back(folder);
-      out.class_names.push_back(name);
+      out.class_names.push_back(decode_name(name, options.names_encoding, escape_text(order_file.string()), "class name"));
     }
   } else {
-    out.class_names = folders;
+    for (const auto& f : folders)
+      out.class_names.push_back(decode_name(f, options.names_encoding, escape_text((fs::path(root) / f).string()),
+                                            "class folder name"));
   }
   if (folders.empty()) throw Error(root + ": no class subfolders (expected ROOT/<class>/<images>)");
 

@@ -5,14 +5,18 @@
 // lines, a UTF-8 byte-order mark and CR line ends ignored; then every
 // subfolder must be listed and every listed folder must exist (it may be
 // empty: the class has no images). Images are taken in sorted file-name
-// order within a class. Image files end in .png, .jpg, .jpeg or .bmp (any
-// case); other files and hidden entries are ignored.
+// order within a class. A class name must be UTF-8 (else an Error naming the
+// folder or line and the byte), unless names_encoding is latin1: then every
+// name is read as Latin-1 and stored as UTF-8. Image files end in .png, .jpg,
+// .jpeg or .bmp (any case); other files and hidden entries are ignored.
 #pragma once
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "invkit/io/text.h"
 
 namespace invkit::io {
 
@@ -23,6 +27,7 @@ struct ImageFolderOptions {
   int channels = 0;    // 1 or 3; 0 = 3 when any image has colour, else 1
   int64_t height = 0;  // with width: resize every image to height×width; 0 = keep
   int64_t width = 0;
+  NameEncoding names_encoding = NameEncoding::utf8;  // how class folder names are read
 };
 
 struct ImageFolder {

@@ -3,11 +3,15 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "invkit/error.h"
+#include "invkit/io/checked.h"
 #include "invkit/io/file.h"
+#include "invkit/io/text.h"
 
 namespace invkit::io {
 
@@ -78,88 +82,176 @@ DType dtype_from_name(const std::string& name) {
   throw Error("unknown dtype \"" + name + "\"");
 }
 
-Safetensors Safetensors::parse(std::vector<uint8_t> bytes, const std::string& source) {
-  Safetensors st;
-  st.source_ = source;
-  auto fail = [&](const std::string& what) { return Error(source + ": not a valid safetensors file: " + what); };
-  if (bytes.empty()) throw fail("empty input");
-  if (bytes.size() < 8) throw fail("truncated: " + std::to_string(bytes.size()) + " bytes, need at least 8");
-  uint64_t n = read_u64_le(bytes.data());
-  if (n > kMaxHeader) throw fail("header length " + std::to_string(n) + " is too large");
-  if (n > bytes.size() - 8)
-    throw fail("header length " + std::to_string(n) + " runs past the end of the file (" +
-               std::to_string(bytes.size()) + " bytes)");
-  if (n < 2 || bytes[8] != '{') throw fail("header does not start with '{'");
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n));
-  } catch (const nlohmann::json::exception& e) {
-    throw fail(std::string("header is not JSON: ") + e.what());
-  }
-  if (!header.is_object()) throw fail("header is not a JSON object");
-  st.data_start_ = 8 + n;
-  const size_t data_size = bytes.size() - st.data_start_;
+namespace {
 
+// The dtypes of the reference implementation that invkit does not read:
+// refused by name, not as unknown.
+const char* const kOtherReferenceDTypes[] = {"F4",      "F6_E2M3",     "F6_E3M2",     "F8_E5M2", "F8_E4M3", "F8_E8M0",
+                                             "F8_E4M3FNUZ", "F8_E5M2FNUZ", "U16", "U32",     "C64",     "U64"};
+
+std::string supported_dtypes() {
+  std::string s;
+  for (const auto& r : kDTypes) s += (s.empty() ? "" : ", ") + std::string(r.name);
+  return s;
+}
+
+}  // namespace
+
+SafetensorsHeader parse_safetensors_header(const uint8_t* data, size_t size, const std::string& source,
+                                           uint64_t file_size) {
+  if (file_size == 0) file_size = size;
+  auto fail = [&](const std::string& what) { return Error(source + ": not a valid safetensors file: " + what); };
+  // Rule: the 8-byte little-endian header length N is there (HeaderTooSmall).
+  if (file_size == 0) throw fail("empty input");
+  if (file_size < 8 || size < 8) throw fail("truncated: " + std::to_string(file_size) + " bytes, need at least 8");
+  const uint64_t n = read_u64_le(data);
+  // Rule: N is at most 100,000,000 (HeaderTooLarge).
+  if (n > kMaxHeader) throw fail("header length " + std::to_string(n) + " is too large (at most 100000000)");
+  // Rule: the N header bytes are in the file (InvalidHeaderLength).
+  if (n > file_size - 8)
+    throw fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(file_size) +
+               " bytes)");
+  if (n > size - 8) throw Error(source + ": internal: header not read whole");
+  const std::string_view text(reinterpret_cast<const char*>(data + 8), n);
+  // Rule: the header is UTF-8 (InvalidHeader).
+  const size_t bad = invalid_utf8_offset(text);
+  if (bad != std::string::npos)
+    throw fail("header is not valid UTF-8 (byte 0x" + hex_byte(static_cast<unsigned char>(text[bad])) +
+               " at header offset " + std::to_string(bad) + ")");
+  // Rule: a JSON object, starting with '{' after any JSON whitespace (the
+  // reference reads leading and trailing padding; a byte-order mark is no
+  // JSON whitespace), parsed strictly: no duplicate keys, nothing after it
+  // but whitespace (InvalidHeaderDeserialization).
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] != '{') throw fail("header does not start with '{'");
+  const nlohmann::json header = parse_json_strict(text, source + ": not a valid safetensors file: header");
+  if (!header.is_object()) throw fail("header is not a JSON object");
+
+  SafetensorsHeader out;
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& key = it.key();
     const auto& v = it.value();
     if (key == "__metadata__") {
+      // Rule: __metadata__ maps strings to strings (null: none).
+      if (v.is_null()) continue;
       if (!v.is_object()) throw fail("__metadata__ is not an object");
       for (auto m = v.begin(); m != v.end(); ++m) {
         if (!m.value().is_string()) throw fail("__metadata__[\"" + m.key() + "\"] is not a string");
-        st.metadata_[m.key()] = m.value().get<std::string>();
+        out.metadata[m.key()] = m.value().get<std::string>();
       }
       continue;
     }
-    std::string where = "tensor \"" + key + "\": ";
+    // Rule: every other entry is a tensor {dtype, shape, data_offsets}.
+    const std::string where = "tensor \"" + key + "\": ";
     if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
       throw fail(where + "needs dtype, shape and data_offsets");
     TensorInfo t;
     t.name = key;
+    // Rule: dtype is one the format knows (unknown variant).
     if (!v["dtype"].is_string()) throw fail(where + "dtype is not a string");
+    const std::string dtype = v["dtype"].get<std::string>();
     try {
-      t.dtype = dtype_from_name(v["dtype"].get<std::string>());
+      t.dtype = dtype_from_name(dtype);
     } catch (const Error& e) {
+      for (const char* other : kOtherReferenceDTypes)
+        if (dtype == other)
+          throw fail(where + "dtype " + dtype + " is not supported by invkit (it reads " + supported_dtypes() + ")");
       throw fail(where + e.what());
     }
+    // Rule: shape is a list of non-negative integers (usize).
     if (!v["shape"].is_array()) throw fail(where + "shape is not an array");
-    size_t count = 1;
+    std::vector<uint64_t> dims;
     for (const auto& d : v["shape"]) {
       if (!d.is_number_unsigned()) throw fail(where + "shape has an entry that is not a non-negative integer");
-      uint64_t dim = d.get<uint64_t>();
-      if (dim > 0 && count > (uint64_t(1) << 62) / dim) throw fail(where + "shape is too large");
-      count *= dim;
-      t.shape.push_back(static_cast<int64_t>(dim));
+      dims.push_back(d.get<uint64_t>());
     }
+    // Rule: data_offsets is two non-negative integers [begin, end].
     const auto& off = v["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
       throw fail(where + "data_offsets must be two non-negative integers");
-    uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
-    if (b > e) throw fail(where + "data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] are reversed");
-    if (e > data_size)
-      throw fail(where + "data_offsets end " + std::to_string(e) + " is past the data (" +
-                 std::to_string(data_size) + " bytes): truncated file?");
-    if (e - b != count * dtype_size(t.dtype))
-      throw fail(where + "shape x dtype is " + std::to_string(count * dtype_size(t.dtype)) + " bytes but data_offsets span " +
-                 std::to_string(e - b));
-    t.begin = b;
-    t.end = e;
-    st.tensors_.push_back(std::move(t));
+    t.begin = off[0].get<uint64_t>();
+    t.end = off[1].get<uint64_t>();
+    // Rule: end >= begin (InvalidOffset).
+    if (t.begin > t.end)
+      throw fail(where + "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "] are reversed");
+    // Rule: the element count and byte size, multiplied with overflow checks
+    // (ValidationOverflow). invkit's limit is LibTorch's: int64 sizes, for
+    // each dimension too (a zero elsewhere lets any dimension through the product).
+    for (uint64_t d : dims)
+      if (d > kMaxTensorBytes)
+        throw fail(where + "shape " + shape_text(dims) + " has a dimension above " + std::to_string(kMaxTensorBytes));
+    const auto nbytes = checked_product(dims, dtype_size(t.dtype));
+    if (!nbytes)
+      throw fail(where + "shape " + shape_text(dims) + " of " + dtype +
+                 " overflows: its size in bytes does not fit in " + std::to_string(kMaxTensorBytes));
+    // Rule: the size equals end - begin (TensorInvalidInfo).
+    if (t.end - t.begin != *nbytes)
+      throw fail(where + "shape x dtype is " + std::to_string(*nbytes) + " bytes but data_offsets span " +
+                 std::to_string(t.end - t.begin));
+    for (uint64_t d : dims) t.shape.push_back(static_cast<int64_t>(d));
+    out.tensors.push_back(std::move(t));
   }
-  std::sort(st.tensors_.begin(), st.tensors_.end(), [](const TensorInfo& a, const TensorInfo& b) {
+  // Rule: sorted by data_offsets, the tensors tile the data section from 0:
+  // no gaps, no overlap (InvalidOffset).
+  std::sort(out.tensors.begin(), out.tensors.end(), [](const TensorInfo& a, const TensorInfo& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
-  // The data section must be covered exactly: no gaps, no overlap, nothing after.
-  size_t expected = 0;
-  for (const auto& t : st.tensors_) {
+  uint64_t expected = 0;
+  for (const auto& t : out.tensors) {
     if (t.begin < expected) throw fail("tensor \"" + t.name + "\" overlaps the tensor before it");
     if (t.begin > expected) throw fail("gap in the data before tensor \"" + t.name + "\"");
     expected = t.end;
   }
-  if (expected != data_size)
-    throw fail("data section is " + std::to_string(data_size) + " bytes but the tensors cover " + std::to_string(expected));
+  out.header_size = n;
+  out.data_size = expected;
+  return out;
+}
+
+Safetensors Safetensors::parse(std::vector<uint8_t> bytes, const std::string& source) {
+  SafetensorsHeader h = parse_safetensors_header(bytes.data(), bytes.size(), source);
+  // Rule: the tensors end exactly where the file does (MetadataIncompleteBuffer).
+  check_data_size(h, bytes.size() - 8 - h.header_size, source);
+  Safetensors st;
+  st.source_ = source;
+  st.data_start_ = 8 + h.header_size;
+  st.metadata_ = std::move(h.metadata);
+  st.tensors_ = std::move(h.tensors);
   st.bytes_ = std::move(bytes);
   return st;
+}
+
+void check_data_size(const SafetensorsHeader& h, uint64_t data_size, const std::string& source) {
+  auto fail = [&](const std::string& what) { return Error(source + ": not a valid safetensors file: " + what); };
+  for (const TensorInfo& t : h.tensors)  // the first that runs past the data: where the file was cut
+    if (t.end > data_size)
+      throw fail("tensor \"" + t.name + "\": data_offsets end " + std::to_string(t.end) + " is past the data (" +
+                 std::to_string(data_size) + " bytes): truncated file?");
+  if (h.data_size < data_size)
+    throw fail("data section is " + std::to_string(data_size) + " bytes but the tensors cover " +
+               std::to_string(h.data_size));
+}
+
+SafetensorsHeader read_safetensors_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
+  in.seekg(0, std::ios::end);
+  const auto end = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (end < 0 || !in) throw Error(path + ": cannot read its length (not a regular file?)");
+  const uint64_t file_size = static_cast<uint64_t>(end);
+  std::vector<uint8_t> head(std::min<uint64_t>(file_size, 8));
+  in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+  if (head.size() == 8) {
+    const uint64_t n = read_u64_le(head.data());
+    if (n <= kMaxHeader && n <= file_size - 8) {
+      head.resize(8 + n);
+      in.read(reinterpret_cast<char*>(head.data() + 8), static_cast<std::streamsize>(n));
+    }
+  }
+  if (!in) throw Error(path + ": read failed");
+  SafetensorsHeader h = parse_safetensors_header(head.data(), head.size(), path, file_size);
+  check_data_size(h, file_size - 8 - h.header_size, path);
+  return h;
 }
 
 Safetensors Safetensors::read(const std::string& path) { return parse(read_all(path), input_name(path)); }
@@ -208,7 +300,7 @@ std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
     for (const auto& [k, v] : metadata) {
       if (!first) h += ",";
       first = false;
-      h += nlohmann::json(k).dump() + ":" + nlohmann::json(v).dump();
+      h += dump_json(k) + ":" + dump_json(v);
     }
     h += "}";
   }
@@ -216,7 +308,7 @@ std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
   for (const auto& it : items) {
     size_t nbytes = static_cast<size_t>(it.t.numel()) * dtype_size(it.dtype);
     if (h.size() > 1) h += ",";
-    h += nlohmann::json(it.name).dump() + ":{\"dtype\":\"" + dtype_name(it.dtype) + "\",\"shape\":[";
+    h += dump_json(it.name) + ":{\"dtype\":\"" + dtype_name(it.dtype) + "\",\"shape\":[";
     for (int64_t d = 0; d < it.t.dim(); ++d) h += (d ? "," : "") + std::to_string(it.t.size(d));
     h += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nbytes) + "]}";
     offset += nbytes;

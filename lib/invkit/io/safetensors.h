@@ -29,6 +29,27 @@ struct TensorInfo {
   size_t end = 0;
 };
 
+// A checked header: every rule of the format's reference implementation
+// (huggingface/safetensors, tensor.rs) that does not need the data section.
+struct SafetensorsHeader {
+  uint64_t header_size = 0;  // N, the JSON header's length
+  std::map<std::string, std::string> metadata;
+  std::vector<TensorInfo> tensors;  // in data order, tiling [0, data_size)
+  uint64_t data_size = 0;           // the bytes the tensors cover
+};
+
+// Parses and checks the header at the start of `size` bytes of a file of
+// `file_size` bytes (the whole file when file_size is 0). Errors name `source`.
+SafetensorsHeader parse_safetensors_header(const uint8_t* data, size_t size, const std::string& source,
+                                           uint64_t file_size = 0);
+
+// Throws Error unless the tensors of `h` cover exactly `data_size` bytes,
+// the length of the file after its header.
+void check_data_size(const SafetensorsHeader& h, uint64_t data_size, const std::string& source);
+
+// Reads only the header of a file (not stdin), checked against the file's length.
+SafetensorsHeader read_safetensors_header(const std::string& path);
+
 // A parsed file: the header and the data section (owned).
 class Safetensors {
  public:

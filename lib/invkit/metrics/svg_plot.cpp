@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "invkit/io/text.h"
+
 namespace invkit::metrics {
 
 namespace {
@@ -12,15 +14,22 @@ namespace {
 const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
+// Text for XML: UTF-8 only (a file name that is not UTF-8 would make the
+// whole SVG unreadable), so in io::escape_text's form, and no control
+// characters, which XML 1.0 forbids even as references.
 std::string escape(const std::string& s) {
   std::string out;
-  for (char c : s) {
+  for (char c : io::escape_text(s)) {
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
-      default: out += c;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
+          out += "\\x" + io::hex_byte(static_cast<unsigned char>(c));
+        else
+          out += c;
     }
   }
   return out;

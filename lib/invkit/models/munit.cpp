@@ -96,6 +96,22 @@ void MunitOptions::validate() const {
   for (int64_t s = 0; s < dis_scales; ++s)
     if (dis_layers_at(*this, s) < 1)
       throw UsageError("discriminator scale " + std::to_string(s) + " is smaller than 2x2: use fewer --dis-scales");
+  // Widths double at each downsampling (and discriminator layer): bound them
+  // before any layer is sized, so that counts read from a checkpoint's
+  // manifest cannot overflow into negative sizes or ask for 2^40 channels.
+  constexpr int64_t kMaxWidth = int64_t(1) << 16;
+  auto widest = [](int64_t base, int64_t doublings) {
+    for (int64_t i = 0; i < doublings && base <= kMaxWidth; ++i) base *= 2;
+    return base;
+  };
+  const int64_t gen_widest = widest(dim, std::max(n_downsample, style_downsample));
+  const int64_t dis_widest = widest(dis_dim, dis_layers_at(*this, 0));
+  if (std::max({gen_widest, dis_widest, mlp_dim, style_dim, channels}) > kMaxWidth)
+    throw UsageError("layers wider than " + std::to_string(kMaxWidth) + " channels (gen dim " + std::to_string(dim) +
+                     " doubled per downsampling, dis dim " + std::to_string(dis_dim) + " per layer, mlp dim " +
+                     std::to_string(mlp_dim) + ", style dim " + std::to_string(style_dim) + ", channels " +
+                     std::to_string(channels) + ")");
+  if (n_res > 1024) throw UsageError(std::to_string(n_res) + " residual blocks: at most 1024");
 }
 
 std::vector<int64_t> level_sides(int64_t side, int64_t n_downsample) {

@@ -11,6 +11,7 @@
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
+#include "invkit/io/text.h"
 #include "invkit/models/classifier.h"
 #include "invkit/models/generator_sampling.h"
 #include "invkit/train/checkpoint.h"
@@ -89,13 +90,16 @@ nlohmann::json TrainConfig::to_json() const {
 
 void check_inputs(const TrainConfig& config, TrainInputs& in) {
   const Dataset& train = in.train;
-  if (train.size() == 0) throw Error(in.train_name + ": the training set is empty");
+  train.require_rows(in.train_name, "there is nothing to train on");
   auto counts = train.class_counts();
   if (!config.allow_empty_classes)
     for (size_t c = 0; c < counts.size(); ++c)
       if (counts[c] == 0)
         throw Error(in.train_name + ": class " + std::to_string(c) + " (\"" + train.class_names[c] +
                     "\") has no training examples (pass --allow-empty-classes to train anyway)");
+  // An empty validation or test set would score every epoch 0 (and pick one of them as the best).
+  if (in.val) in.val->require_rows(in.val_name, "a validation set needs rows to pick the best epoch by");
+  if (in.test) in.test->require_rows(in.test_name, "a test set needs rows to measure accuracy on");
   if (in.val) check_fits(*in.val, in.val_name, train, in.train_name);
   if (in.test) check_fits(*in.test, in.test_name, train, in.train_name);
 }
@@ -149,8 +153,8 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
     for (const char* k : {"arch", "num_classes", "channels", "height", "width", "normed_linear"}) {
       nlohmann::json mine = describe_classifier(spec, norm, train.class_names, counts)[k];
       if (m.value(k, nlohmann::json()) != mine)
-        throw Error(st.source() + ": checkpoint " + k + " is " + m.value(k, nlohmann::json()).dump() +
-                    " but this run has " + mine.dump());
+        throw Error(st.source() + ": checkpoint " + k + " is " + io::dump_json(m.value(k, nlohmann::json())) +
+                    " but this run has " + io::dump_json(mine));
     }
     load_model_tensors(*model, st);
     opt.load_state(st);

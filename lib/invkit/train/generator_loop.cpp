@@ -69,6 +69,11 @@ GeneratorTrainOptions GeneratorTrainOptions::from_json(const nlohmann::json& j, 
   } catch (const nlohmann::json::exception& e) {
     throw Error(source + ": generator manifest: training options: " + e.what());
   }
+  // Counts that size tensors and loops: checked here, not left to LibTorch.
+  if (o.iters < 1 || o.step_size < 1 || o.batch < 1 || o.batch > (int64_t(1) << 31))
+    throw Error(source + ": generator manifest: training options: iters " + std::to_string(o.iters) + ", batch " +
+                std::to_string(o.batch) + ", step_size " + std::to_string(o.step_size) +
+                " (each must be at least 1, batch at most 2^31)");
   return o;
 }
 
