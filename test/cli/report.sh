@@ -1,17 +1,18 @@
 # report: a results tree (two seeds, three methods, two transforms) as a
-# Markdown report with SVG plots; the numbers match the inputs; errors are
-# clear and leave nothing behind.
+# Markdown report with SVG plots; the numbers match the inputs; the same
+# tree without checkpoints (train-classifier's output JSON instead) gives the
+# same report; errors are clear and leave nothing behind.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$LIB"
 mk() { python3 "$HERE/make_classifier_set.py" "$@"; }
 
 mk train.st --counts 120,40,8,40 --seed 1
 mk test.st --counts 6,6,6,6 --seed 3
-# The Makefile's layout: RUNS/seed-<S>/<T>/{M.st..., ekld.json}.
+# The Makefile's layout: RUNS/seed-<S>/<T>/{M.st, M.json (stdout)..., ekld.json}.
 train() {  # train SEED OUT [more options]
   local seed=$1 out=$2; shift 2
   train-classifier train.st --arch cnn --epochs 1 --warmup 0 --step1 1 --step2 1 --batch 32 --lr 0.05 \
-    --seed "$seed" --threads 1 --quiet -o "$out" "$@" >/dev/null
+    --seed "$seed" --threads 1 --quiet -o "$out" "$@" >"${out%.st}.json"
 }
 for s in 0 1; do
   d=runs/seed-$s/rot
@@ -28,7 +29,7 @@ for s in 0 1; do
 done
 # A second transform, seed 0 only, measured from inside its folder.
 mkdir -p runs/seed-0/bg
-cp runs/seed-0/rot/erm.st runs/seed-0/rot/drs.st runs/seed-0/bg/
+cp runs/seed-0/rot/erm.* runs/seed-0/rot/drs.* runs/seed-0/bg/
 (cd runs/seed-0/bg && measure-ekld erm.st drs.st ../../../test.st --transform background --per-class 2 \
   --samples 2 --threads 1 --quiet >ekld.json)
 mkdir -p runs/seed-1/unfinished runs/other  # ignored: no ekld.json, not seed-<S>
@@ -99,7 +100,7 @@ for t, seeds in (("rot", [0, 1]), ("bg", [0])):
     # drs-git of seed 1 has no test metrics: its accuracy cells hold seed 0's value alone.
     if t == "rot":
         assert " \u00b1 " not in rows["drs-git\u2020"][2] and " \u00b1 " in rows["drs-git\u2020"][7], rows["drs-git\u2020"]
-        assert "\u2020 No test metrics in the checkpoint of drs-git (seed 1)" in body, body
+        assert "\u2020 No test metrics for drs-git (seed 1): train-classifier ran without `--test`" in body, body
 
 # Findings: erm and drs Spearman, drs-git vs drs under rot.
 findings = md[md.index("## Findings"):]
@@ -119,6 +120,16 @@ for t in ("rot", "bg"):
 assert open("stdout.md").read() == want
 PY
 
+# Committed results keep no checkpoints: train-classifier's output METHOD.json
+# stands in for each; the report is the same.
+mkdir committed
+cp -r runs/seed-0 runs/seed-1 committed/
+rm committed/seed-*/*/*.st
+[ -s committed/seed-0/rot/erm.json ] && [ ! -e committed/seed-0/rot/erm.st ] || fail "committed tree: $(ls -R committed)"
+report committed >committed.md || fail "report of the committed tree"
+sed 's#^Results in `runs`#Results in `committed`#' stdout.md | cmp -s - committed.md ||
+  fail "the committed tree's report differs: $(diff <(sed 's#^Results in `runs`#Results in `committed`#' stdout.md) committed.md)"
+
 report --help | grep -q 'seed-<S>/<T>/ekld.json' || fail "--help"
 report --version | grep -q '^report (invkit) ' || fail "--version"
 
@@ -135,8 +146,11 @@ echo '{"settings": {}}' >bad/seed-0/rot/ekld.json
 expect_fail 1 "bad/seed-0/rot/ekld.json: not measure-ekld's output" report bad -o bad/report.md
 sed 's#runs/seed-0/rot/#/gone/#g' runs/seed-0/rot/ekld.json >bad/seed-0/rot/ekld.json
 rm bad/seed-0/rot/drs.st
-expect_fail 1 'bad/seed-0/rot/ekld.json names checkpoint /gone/drs.st but bad/seed-0/rot/drs.st does not exist' \
+rm -f bad/seed-0/rot/drs.json
+expect_fail 1 'bad/seed-0/rot/ekld.json names checkpoint /gone/drs.st but neither bad/seed-0/rot/drs.st nor bad/seed-0/rot/drs.json' \
   report bad -o bad/report.md
+echo '{"test": 1}' >bad/seed-0/rot/drs.json
+expect_fail 1 'bad/seed-0/rot/drs.json: "test" is not an object' report bad -o bad/report.md
 [ -z "$(ls bad | grep -v seed-0)" ] || fail "a failed report left files: $(ls bad)"
 expect_fail 1 'no-such-dir/r.md: cannot create' report runs -o no-such-dir/r.md
 [ ! -e no-such-dir ] && [ -z "$(ls runs | grep '\.tmp$')" ] || fail "a failed write left files"

@@ -46,7 +46,7 @@ Results two_seeds() {
       {"s0/drs-git.st", manifest(0.65, 0.55)}, {"s1/drs-git.st", manifest(0.66, 0.55)},
       {"s0/ldam-drw-git.st", {{"format", "invkit.classifier/1"}}},
       {"s0/oracle.st", manifest(0.80, 0.60)}, {"s1/oracle.st", manifest(0.81, 0.62)}};
-  auto lookup = [&](const std::string& path) { return manifests.at(path); };
+  auto lookup = [&](const std::string& path) { return manifest_test(manifests.at(path)); };
   json settings = {{"transform", "rotate(-180,180)"}, {"per_class", 40}, {"samples", 100}, {"many", 100}, {"few", 20}};
   json s0 = {{"settings", settings},
              {"checkpoints",
@@ -131,7 +131,10 @@ TEST(Report, AggregatesSeeds) {
   EXPECT_LT(drs_git, ldam);
   EXPECT_LT(ldam, oracle);
   EXPECT_NE(oracle, std::string::npos);
-  EXPECT_NE(md.find("\u2020 No test metrics in the checkpoint of ldam-drw-git (seed 0)"), std::string::npos) << md;
+  EXPECT_NE(md.find("\u2020 No test metrics for ldam-drw-git (seed 0): train-classifier ran without `--test`; those "
+                    "seeds are left out of the accuracy cells."),
+            std::string::npos)
+      << md;
   EXPECT_NE(md.find("![eKLD against training class size under rot](rep-rot-ekld.svg)"), std::string::npos) << md;
   EXPECT_NE(md.find("## Findings\n\n**rot**\n\n* erm: "), std::string::npos) << md;
 
@@ -165,9 +168,9 @@ TEST(Report, FindingsOneSeedAndNothingToCompare) {
   r.root = "runs";
   json ekld = {{"checkpoints",
                 json::array({entry("erm.st", 0.25, 0.5), entry("drs-git.st", 0.0, 0.4), entry("oracle.st", 0.0, 0.1)})}};
-  add_ekld(r, 3, "dil", ekld, "e.json", [](const std::string&) { return manifest(0.5, 0.5); });
+  add_ekld(r, 3, "dil", ekld, "e.json", [](const std::string&) { return manifest_test(manifest(0.5, 0.5)); });
   json other = {{"checkpoints", json::array({entry("mine.st", 0.1, 0.5)})}};
-  add_ekld(r, 3, "aaa", other, "o.json", [](const std::string&) { return json(nullptr); });
+  add_ekld(r, 3, "aaa", other, "o.json", [](const std::string&) { return TestMetrics{}; });
   finish(r);
   ASSERT_EQ(r.transforms.size(), 2u);
   EXPECT_EQ(r.transforms[0].name, "dil");
@@ -183,7 +186,8 @@ TEST(Report, FindingsOneSeedAndNothingToCompare) {
   // One seed: plain values, no ±.
   auto md = render_markdown(r, {});
   EXPECT_NE(md.find("| erm | 1 | 50.0 | 50.0 | 90.0 | \u2013 | 50.0 | 0.500 | 0.25 | 0.500 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("\u2020 No test metrics in the checkpoint of mine (seed 3)"), std::string::npos) << md;
+  EXPECT_NE(md.find("\u2020 No test metrics for mine (seed 3): train-classifier ran without `--test`"), std::string::npos)
+      << md;
 
   auto plot = ekld_plot(r.transforms[0]);
   ASSERT_EQ(plot.series.size(), 3u);
@@ -195,8 +199,8 @@ TEST(Report, FindingsOneSeedAndNothingToCompare) {
 }
 
 TEST(Report, MalformedInputs) {
-  auto none = [](const std::string&) { return json(nullptr); };
-  auto error = [&](const json& ekld, std::function<json(const std::string&)> lookup = nullptr) {
+  auto none = [](const std::string&) { return TestMetrics{}; };
+  auto error = [&](const json& ekld, std::function<TestMetrics(const std::string&)> lookup = nullptr) {
     Results r;
     return error_of([&] { add_ekld(r, 0, "rot", ekld, "x/ekld.json", lookup ? lookup : none); });
   };
@@ -213,8 +217,31 @@ TEST(Report, MalformedInputs) {
                 .find("x/ekld.json: names two checkpoints of method erm"),
             std::string::npos);
   EXPECT_EQ(error(list(json::array({entry("erm.st", 0.1, 0.1)})),
-                  [](const std::string&) { return manifest("high", 0.5); }),
+                  [](const std::string&) { return manifest_test(manifest("high", 0.5)); }),
             "checkpoint erm.st (named in x/ekld.json): metrics.test.accuracy is not a number");
+  // From train-classifier's output, the message names that file.
+  EXPECT_EQ(error(list(json::array({entry("erm.st", 0.1, 0.1)})),
+                  [](const std::string&) {
+                    return stdout_test({{"test", manifest("high", 0.5)["metrics"]["test"]}}, "x/erm.json", "erm");
+                  }),
+            "x/erm.json: test.accuracy is not a number");
+}
+
+TEST(Report, TestMetricsFromTrainClassifierOutput) {
+  const json test = manifest(0.75, 0.25)["metrics"]["test"];
+  // train-classifier's stdout: checkpoint, epochs, val, test.
+  auto t = stdout_test({{"checkpoint", "runs/seed-0/rot/erm.st"}, {"best_epoch", 3}, {"test", test}}, "r/erm.json", "erm");
+  EXPECT_EQ(t.test, test);
+  EXPECT_EQ(t.where, "r/erm.json: test");
+  EXPECT_EQ(manifest_test(manifest(0.75, 0.25)).test, test);  // the same object as the manifest's metrics.test
+  EXPECT_TRUE(manifest_test(json(nullptr)).test.is_null());
+  // Without --test: no test metrics, no error.
+  EXPECT_TRUE(stdout_test({{"checkpoint", "erm.st"}, {"best_epoch", 3}}, "r/erm.json", "erm").test.is_null());
+  EXPECT_EQ(error_of([] { stdout_test(json::array(), "r/erm.json", "erm"); }),
+            "r/erm.json: not train-classifier's output (expected a JSON object with a \"test\" object)");
+  EXPECT_EQ(error_of([] { stdout_test({{"test", 0.5}}, "r/erm.json", "erm"); }), "r/erm.json: \"test\" is not an object");
+  EXPECT_EQ(error_of([] { stdout_test({{"checkpoint", "x/drs.st"}, {"test", json::object()}}, "r/erm.json", "erm"); }),
+            "r/erm.json: train-classifier's output for checkpoint x/drs.st, expected one for method erm");
 }
 
 TEST(Report, LoadResultsFromDisk) {
@@ -232,8 +259,24 @@ TEST(Report, LoadResultsFromDisk) {
   const std::string text = e.dump();
   invkit::io::write_all(dir / "seed-2/bg/ekld.json", text.data(), text.size());
   EXPECT_EQ(error_of([&] { load_results(dir.path.string()); }),
-            dir / "seed-2/bg/ekld.json" + " names checkpoint /elsewhere/erm.st but " + (dir / "seed-2/bg/erm.st") +
-                " does not exist");
+            dir / "seed-2/bg/ekld.json" + " names checkpoint /elsewhere/erm.st but neither " +
+                (dir / "seed-2/bg/erm.st") + " nor " + (dir / "seed-2/bg/erm.json") +
+                " (train-classifier's output) exists");
+
+  // Committed results: no checkpoint, train-classifier's output beside it.
+  const std::string output = json{{"checkpoint", "/elsewhere/erm.st"}, {"test", manifest(0.5, 0.125)["metrics"]["test"]}}.dump();
+  invkit::io::write_all(dir / "seed-2/bg/erm.json", output.data(), output.size());
+  auto from_json = load_results(dir.path.string());
+  const auto& run = from_json.transforms.at(0).methods.at("erm").at(2);
+  EXPECT_TRUE(run.has_test);
+  EXPECT_DOUBLE_EQ(*run.accuracy, 0.5);
+  EXPECT_DOUBLE_EQ(*run.few, 0.125);
+  EXPECT_EQ(from_json.transforms[0].groups, (std::set<std::pair<int64_t, int64_t>>{{100, 20}}));
+  invkit::io::write_all(dir / "seed-2/bg/erm.json", "{", 1);
+  EXPECT_NE(error_of([&] { load_results(dir.path.string()); }).find(dir / "seed-2/bg/erm.json" + ": not valid JSON"),
+            std::string::npos);
+
+  // The checkpoint, when present, comes first.
   invkit::io::write_safetensors(dir / "seed-2/bg/erm.st", {{"w", torch::zeros({3})}},
                                 invkit::io::metadata_with_manifest(manifest(0.75, 0.25)));
   EXPECT_EQ(invkit::io::read_manifest(dir / "seed-2/bg/erm.st"), manifest(0.75, 0.25));

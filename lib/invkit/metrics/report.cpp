@@ -93,7 +93,22 @@ std::vector<double> values_of(const std::map<int64_t, RunResult>& runs, std::opt
 std::string layout(const std::string& runs) {
   std::string root = runs;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
-  return "expected " + root + "/seed-<S>/<T>/ekld.json (measure-ekld's output) with the checkpoints it names beside it";
+  return "expected " + root +
+         "/seed-<S>/<T>/ekld.json (measure-ekld's output) with the checkpoints it names (or train-classifier's "
+         "output METHOD.json) beside it";
+}
+
+// A JSON file, parsed; errors name it.
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": not valid JSON: " + e.what());
+  }
 }
 
 // Markdown table text: no line breaks, "|" escaped.
@@ -208,7 +223,30 @@ std::vector<std::string> method_order(std::vector<std::string> names) {
   return ordered(std::move(names), {"erm", "drs", "drs-git", "ldam-drw", "ldam-drw-git", "oracle"});
 }
 
-RunResult parse_run(const nlohmann::json& entry, const nlohmann::json& manifest, const std::string& source) {
+TestMetrics manifest_test(const nlohmann::json& manifest) {
+  TestMetrics t;
+  if (manifest.is_object() && manifest.contains("metrics") && manifest["metrics"].is_object() &&
+      manifest["metrics"].contains("test") && manifest["metrics"]["test"].is_object())
+    t.test = manifest["metrics"]["test"];
+  return t;
+}
+
+TestMetrics stdout_test(const nlohmann::json& output, const std::string& file, const std::string& method) {
+  if (!output.is_object())
+    throw Error(file + ": not train-classifier's output (expected a JSON object with a \"test\" object)");
+  if (output.contains("checkpoint") && output["checkpoint"].is_string() &&
+      method_name(output["checkpoint"].get<std::string>()) != method)
+    throw Error(file + ": train-classifier's output for checkpoint " + output["checkpoint"].get<std::string>() +
+                ", expected one for method " + method);
+  TestMetrics t;
+  t.where = file + ": test";
+  if (!output.contains("test") || output["test"].is_null()) return t;
+  if (!output["test"].is_object()) throw Error(file + ": \"test\" is not an object");
+  t.test = output["test"];
+  return t;
+}
+
+RunResult parse_run(const nlohmann::json& entry, const TestMetrics& test, const std::string& source) {
   if (!entry.is_object() || !entry.contains("checkpoint") || !entry["checkpoint"].is_string())
     throw Error(source + ": a \"checkpoints\" entry has no \"checkpoint\" path");
   RunResult r;
@@ -235,24 +273,24 @@ RunResult parse_run(const nlohmann::json& entry, const nlohmann::json& manifest,
       r.classes.push_back({*n, *e, name});
     }
   }
-  if (manifest.is_object() && manifest.contains("metrics") && manifest["metrics"].is_object() &&
-      manifest["metrics"].contains("test") && manifest["metrics"]["test"].is_object()) {
-    const auto& test = manifest["metrics"]["test"];
-    const std::string mwhere = "checkpoint " + r.checkpoint + " (named in " + source + "): metrics.test";
+  if (test.test.is_object()) {
+    const auto& m = test.test;
+    const std::string mwhere =
+        test.where.empty() ? "checkpoint " + r.checkpoint + " (named in " + source + "): metrics.test" : test.where;
     r.has_test = true;
-    r.accuracy = number(test, "accuracy", mwhere);
-    r.balanced_accuracy = number(test, "balanced_accuracy", mwhere);
-    if (test.contains("groups") && test["groups"].is_object()) {
-      r.many = number(test["groups"], "many", mwhere + ".groups");
-      r.medium = number(test["groups"], "medium", mwhere + ".groups");
-      r.few = number(test["groups"], "few", mwhere + ".groups");
+    r.accuracy = number(m, "accuracy", mwhere);
+    r.balanced_accuracy = number(m, "balanced_accuracy", mwhere);
+    if (m.contains("groups") && m["groups"].is_object()) {
+      r.many = number(m["groups"], "many", mwhere + ".groups");
+      r.medium = number(m["groups"], "medium", mwhere + ".groups");
+      r.few = number(m["groups"], "few", mwhere + ".groups");
     }
   }
   return r;
 }
 
 void add_ekld(Results& results, int64_t seed, const std::string& transform, const nlohmann::json& ekld,
-              const std::string& source, const std::function<nlohmann::json(const std::string&)>& manifest) {
+              const std::string& source, const std::function<TestMetrics(const std::string&)>& test) {
   if (!ekld.is_object() || !ekld.contains("checkpoints") || !ekld["checkpoints"].is_array())
     throw Error(source + ": not measure-ekld's output: no \"checkpoints\" array");
   if (ekld["checkpoints"].empty()) throw Error(source + ": \"checkpoints\" is empty");
@@ -281,9 +319,9 @@ void add_ekld(Results& results, int64_t seed, const std::string& transform, cons
   }
   std::set<std::string> seen;
   for (const auto& entry : ekld["checkpoints"]) {
-    nlohmann::json m;
+    TestMetrics m;
     if (entry.is_object() && entry.contains("checkpoint") && entry["checkpoint"].is_string())
-      m = manifest(entry["checkpoint"].get<std::string>());
+      m = test(entry["checkpoint"].get<std::string>());
     RunResult r = parse_run(entry, m, source);
     const std::string method = method_name(r.checkpoint);
     if (!seen.insert(method).second)
@@ -292,7 +330,7 @@ void add_ekld(Results& results, int64_t seed, const std::string& transform, cons
       throw Error(source + ": method " + method + " of seed " + std::to_string(seed) + " under " + transform +
                   " is already in the report");
     if (r.has_test) {
-      const auto& g = m["metrics"]["test"].value("groups", nlohmann::json::object());
+      const auto& g = m.test.value("groups", nlohmann::json::object());
       if (g.is_object() && g.contains("many_threshold") && g["many_threshold"].is_number_integer() &&
           g.contains("few_threshold") && g["few_threshold"].is_number_integer())
         t->groups.insert({g["many_threshold"].get<int64_t>(), g["few_threshold"].get<int64_t>()});
@@ -313,6 +351,25 @@ void finish(Results& results) {
                      return std::find(names.begin(), names.end(), a.name) < std::find(names.begin(), names.end(), b.name);
                    });
 }
+
+namespace {
+
+// The test metrics of checkpoint `path` (as ekld.json `file` names it), read
+// in `folder`: the manifest of the checkpoint's file name there, else
+// train-classifier's output METHOD.json there.
+TestMetrics test_beside(const fs::path& folder, const std::string& path, const std::string& file) {
+  std::error_code ec;
+  const fs::path checkpoint = folder / fs::path(path).filename();
+  if (fs::is_regular_file(checkpoint, ec)) return manifest_test(io::read_manifest(checkpoint.string()));
+  const std::string method = method_name(path);
+  const fs::path output = folder / (method + ".json");
+  if (output != folder / "ekld.json" && fs::is_regular_file(output, ec))
+    return stdout_test(read_json(output), output.string(), method);
+  throw Error(file + " names checkpoint " + path + " but neither " + checkpoint.string() + " nor " +
+              output.string() + " (train-classifier's output) exists");
+}
+
+}  // namespace
 
 Results load_results(const std::string& runs) {
   std::error_code ec;
@@ -336,22 +393,8 @@ Results load_results(const std::string& runs) {
     std::sort(transform_dirs.begin(), transform_dirs.end());
     for (const auto& td : transform_dirs) {
       const std::string file = (td / "ekld.json").string();
-      std::ifstream in(file);
-      if (!in) throw Error(file + ": cannot open");
-      std::stringstream text;
-      text << in.rdbuf();
-      nlohmann::json ekld;
-      try {
-        ekld = nlohmann::json::parse(text.str());
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(file + ": not valid JSON: " + e.what());
-      }
-      add_ekld(results, seed, td.filename().string(), ekld, file, [&](const std::string& path) {
-        const fs::path local = td / fs::path(path).filename();
-        if (!fs::is_regular_file(local, ec))
-          throw Error(file + " names checkpoint " + path + " but " + local.string() + " does not exist");
-        return io::read_manifest(local.string());
-      });
+      add_ekld(results, seed, td.filename().string(), read_json(file), file,
+               [&](const std::string& path) { return test_beside(td, path, file); });
     }
   }
   if (results.transforms.empty()) throw Error(runs + ": no results found; " + layout(runs));
@@ -469,7 +512,8 @@ std::string render_markdown(const Results& results, const ReportOptions& options
             std::to_string(many) + ", few = fewer than " + std::to_string(few) + " training examples";
   }
   md << "Accuracies are on the test set, in %, from each checkpoint's `metrics.test` (train-classifier "
-        "`--test`); many, medium and few are the mean per-class accuracy of each shot group ("
+        "`--test`), or from the `test` object of train-classifier's output METHOD.json where the checkpoint "
+        "is not kept; many, medium and few are the mean per-class accuracy of each shot group ("
      << shots << "). mean eKLD (nats), Spearman (rank correlation between class size and eKLD) and "
         "tail eKLD (the mean eKLD of the few-shot classes) come from measure-ekld. With several seeds a "
         "cell is mean \u00b1 sample standard deviation over the seeds that have the value; "
@@ -512,8 +556,8 @@ std::string render_markdown(const Results& results, const ReportOptions& options
     }
     md << "\n";
     if (!no_test.empty())
-      md << "\u2020 No test metrics in the checkpoint of " << join(no_test, ", ")
-         << " (train-classifier ran without `--test`): those seeds are left out of the accuracy cells.\n\n";
+      md << "\u2020 No test metrics for " << join(no_test, ", ")
+         << ": train-classifier ran without `--test`; those seeds are left out of the accuracy cells.\n\n";
     if (options.plot_link)
       md << "![eKLD against training class size under " << t.name << "](" << url_path(options.plot_link(t.name))
          << ")\n\n";

@@ -1,5 +1,6 @@
 // The results report: a tree of experiment runs (RUNS/seed-<S>/<T>/ekld.json
-// from measure-ekld, with the measured checkpoints beside it) gathered into
+// from measure-ekld, with the measured checkpoints, or train-classifier's
+// output METHOD.json, beside it) gathered into
 // one Markdown document with a table per transform, per-transform eKLD plots
 // and findings computed from the numbers. Reading the tree is
 // load_results(); everything after it works on the gathered numbers.
@@ -20,9 +21,9 @@ namespace invkit::metrics {
 // One method (checkpoint) in one seed and transform.
 struct RunResult {
   std::string checkpoint;  // where it was read from, for messages
-  bool has_test = false;   // its manifest holds metrics.test
-  // Test accuracies (fractions) from metrics.test; many/medium/few are the
-  // mean per-class accuracy of each shot group.
+  bool has_test = false;   // test metrics were found (TestMetrics::test)
+  // Test accuracies (fractions) from the test metrics; many/medium/few are
+  // the mean per-class accuracy of each shot group.
   std::optional<double> accuracy, balanced_accuracy, many, medium, few;
   // measure-ekld's summary; tail = ekld_by_group.few.
   std::optional<double> mean_ekld, spearman, tail_ekld;
@@ -56,22 +57,45 @@ std::string method_name(const std::string& checkpoint_path);
 std::vector<std::string> transform_order(std::vector<std::string> names);
 std::vector<std::string> method_order(std::vector<std::string> names);
 
+// A checkpoint's test metrics as train-classifier --test wrote them: the
+// object with accuracy, balanced_accuracy, groups {many, medium, few,
+// many_threshold, few_threshold}, ... The checkpoint's manifest holds it as
+// metrics.test; train-classifier's stdout JSON (METHOD.json in a results
+// tree) holds the same object as "test".
+struct TestMetrics {
+  nlohmann::json test;  // that object; null: none (train-classifier ran without --test)
+  std::string where;    // names it in errors, e.g. "runs/seed-0/rot/erm.json: test"; empty:
+                        // "checkpoint P (named in SOURCE): metrics.test"
+};
+
+// The test metrics of a checkpoint manifest (metrics.test; none when absent).
+TestMetrics manifest_test(const nlohmann::json& manifest);
+
+// The test metrics of train-classifier's stdout JSON read from `file` (its
+// "test" object; none when absent). Errors, naming `file`: not a JSON
+// object, "test" not an object, or "checkpoint" naming another method than
+// `method` (the output of another run).
+TestMetrics stdout_test(const nlohmann::json& output, const std::string& file, const std::string& method);
+
 // One method's numbers from its entry in ekld.json's "checkpoints" and its
-// checkpoint's manifest (null: none). `source` names ekld.json in errors.
-RunResult parse_run(const nlohmann::json& entry, const nlohmann::json& manifest, const std::string& source);
+// test metrics. `source` names ekld.json in errors.
+RunResult parse_run(const nlohmann::json& entry, const TestMetrics& test, const std::string& source);
 
 // Adds one ekld.json (parsed) of seed `seed` and transform `transform`;
-// `manifest(path)` gives the manifest of a checkpoint path as written in
+// `test(path)` gives the test metrics of a checkpoint path as written in
 // ekld.json. Errors name `source`.
 void add_ekld(Results& results, int64_t seed, const std::string& transform, const nlohmann::json& ekld,
-              const std::string& source, const std::function<nlohmann::json(const std::string&)>& manifest);
+              const std::string& source, const std::function<TestMetrics(const std::string&)>& test);
 
 // Sorts seeds and transforms into report order (after the add_ekld calls).
 void finish(Results& results);
 
-// Reads RUNS/seed-<S>/<T>/ekld.json and the checkpoint manifests beside
-// them (headers only). Errors: RUNS missing or without results, a
-// malformed ekld.json, a checkpoint it names that is missing.
+// Reads RUNS/seed-<S>/<T>/ekld.json and, for each checkpoint it names, the
+// test metrics beside it: the manifest of <T>/METHOD.st (header only) or,
+// when that file is absent (committed results hold no checkpoints),
+// train-classifier's stdout <T>/METHOD.json. Errors: RUNS missing or
+// without results, a malformed ekld.json or METHOD.json, a checkpoint with
+// neither file.
 Results load_results(const std::string& runs);
 
 // A table cell: "–" for no values, the value for one, "mean ± std" (sample
