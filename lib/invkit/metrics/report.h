@@ -1,8 +1,8 @@
 // The results report: a tree of experiment runs (RUNS/seed-<S>/<T>/ekld.json
 // from measure-ekld, with the measured checkpoints, or train-classifier's
-// output METHOD.json, beside it) gathered into
-// one Markdown document with a table per transform, per-transform eKLD plots
-// and findings computed from the numbers. Reading the tree is
+// output METHOD.json, beside it) gathered into one Markdown document with a
+// table per transform, per-transform eKLD plots, the statistics of
+// analyze() and findings worded by what they support. Reading the tree is
 // load_results(); everything after it works on the gathered numbers.
 #pragma once
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "invkit/metrics/stats.h"
 #include "invkit/metrics/svg_plot.h"
 
 namespace invkit::metrics {
@@ -29,9 +30,9 @@ struct RunResult {
   std::optional<double> mean_ekld, spearman, tail_ekld;
   struct Point {
     double n_train = 0, ekld = 0;
-    std::string name;
+    std::string name;  // identifies the class across seeds ("class <id>" without a name)
   };
-  std::vector<Point> classes;  // classes with an eKLD, for the plot
+  std::vector<Point> classes;  // classes with an eKLD (plot, Spearman test, pooled slope)
 };
 
 // Everything measured under one transform: method -> seed -> result.
@@ -51,6 +52,9 @@ struct Results {
 
 // The method name of a checkpoint path: its file name without ".st".
 std::string method_name(const std::string& checkpoint_path);
+
+// Whether a method is GIT on top of another: its name is X-git (X not empty).
+bool is_git(const std::string& method);
 
 // Report orders: rot, bg, dil, then the rest alphabetically; erm, drs,
 // drs-git, ldam-drw, ldam-drw-git, oracle, then the rest alphabetically.
@@ -78,7 +82,8 @@ TestMetrics manifest_test(const nlohmann::json& manifest);
 TestMetrics stdout_test(const nlohmann::json& output, const std::string& file, const std::string& method);
 
 // One method's numbers from its entry in ekld.json's "checkpoints" and its
-// test metrics. `source` names ekld.json in errors.
+// test metrics. `source` names ekld.json in errors; a class name that
+// appears twice is an error (classes are matched across seeds by name).
 RunResult parse_run(const nlohmann::json& entry, const TestMetrics& test, const std::string& source);
 
 // Adds one ekld.json (parsed) of seed `seed` and transform `transform`;
@@ -107,8 +112,81 @@ std::string format_cell(const std::vector<double>& values, int decimals, double 
 std::optional<double> mean_of(const std::map<int64_t, RunResult>& runs,
                               std::optional<double> RunResult::*field);
 
-// The findings sentences for one transform (Markdown, one per bullet).
-std::vector<std::string> findings(const TransformResults& t);
+// --- The statistics (the arithmetic is in stats.h; docs/report.md says why
+// each method was chosen) ---
+
+// Permutations drawn by every permutation test of the report, and the seed
+// of their mt19937_64 (the paper's arXiv number): fixed, so a report is the
+// same bytes every time it is made from the same results.
+constexpr int64_t kPermutations = 10000;
+constexpr uint64_t kStatsSeed = 220309739;
+
+// What a 95% interval of a difference or slope says, given the direction the
+// paper found (expected_sign -1: negative): "reproduced" when it excludes 0
+// on that side, "opposite" when it excludes 0 on the other, "no evidence
+// (CI covers 0)" when it covers 0 (ends included); no_interval when there is
+// none (one seed, or not estimable: NaN ends).
+enum class Verdict { reproduced, opposite, no_evidence, no_interval };
+Verdict verdict(double lo, double hi, int expected_sign);
+std::string verdict_text(Verdict v);  // the words above; "–" for no_interval
+
+// Spearman(n_train, eKLD) over one run's classes with its two-sided
+// permutation p-value (spearman_test, kPermutations, kStatsSeed). With fewer
+// than 2 classes the statistic is summary.spearman (or NaN) and p is NaN.
+struct RunSpearman {
+  int64_t seed = 0;
+  int64_t classes = 0;
+  PermutationTest test;
+};
+
+// The within-class effect of class size on eKLD in one method, pooled over
+// its seeds: the slope of eKLD (nats) on ln(n_train) with class (by name)
+// and seed fixed effects, i.e. nats per e-fold of class size, with its
+// within-seed permutation p-value and 95% interval (two_way_slope_test,
+// kPermutations, kStatsSeed). Classes with n_train = 0 are left out.
+// Negative: a class is less invariant when it is smaller (finding 1).
+struct PooledSlope {
+  std::string method;
+  std::vector<int64_t> seeds;  // seeds with classes
+  int64_t classes = 0;         // classes seen in at least 2 of them (the ones that carry the estimate)
+  int64_t points = 0;          // (class, seed) pairs used
+  SlopeTest test;              // test.slope NaN: not estimable (no class changes size)
+  Verdict verdict = Verdict::no_interval;  // expected sign -1
+};
+
+// One paired difference (first method minus second) over the seeds both
+// have the value in, in display units: eKLD in nats, accuracies in
+// percentage points; mean and 95% t interval (t_interval).
+struct PairedChange {
+  std::string metric;           // "tail eKLD", "few-shot accuracy", "balanced accuracy"
+  bool accuracy = false;        // an accuracy: levels in %, differences in percentage points
+  std::vector<int64_t> seeds;   // the shared seeds
+  double first = 0, second = 0;  // the two methods' means over those seeds (display units)
+  MeanInterval difference;      // of first - second, per seed
+  Verdict verdict = Verdict::no_interval;  // the paper's direction: eKLD lower, accuracies higher
+};
+
+// `first` against `second`: X-git against X, or the oracle against the best
+// GIT method (the lowest mean tail eKLD; `note` says how it was chosen).
+struct Comparison {
+  std::string first, second, note;
+  std::vector<PairedChange> changes;  // tail eKLD, few-shot accuracy, balanced accuracy
+};
+
+struct TransformAnalysis {
+  std::map<std::string, std::vector<RunSpearman>> spearman;  // method -> its runs, by seed
+  std::vector<PooledSlope> pooled;       // methods with at least 2 seeds, in method order
+  std::vector<Comparison> comparisons;   // X-git vs X in method order, then oracle vs best GIT
+};
+
+// Every statistic of one transform (deterministic: kStatsSeed).
+TransformAnalysis analyze(const TransformResults& t);
+
+// The findings sentences for one transform (Markdown, one per bullet): per
+// run Spearman of erm and drs, their pooled slopes (or that one seed cannot
+// give one), and every comparison, each worded by its p-value or interval.
+std::vector<std::string> findings(const TransformResults& t, const TransformAnalysis& a);
+std::vector<std::string> findings(const TransformResults& t);  // analyze(t) first
 
 // The eKLD vs training class size scatter of one transform: a series per
 // method, the points of every seed.
