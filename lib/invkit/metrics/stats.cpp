@@ -252,8 +252,8 @@ SlopeTest two_way_slope_test(const std::vector<double>& x, const std::vector<dou
   }
   t.permutations = static_cast<int64_t>(perms.a.size());
   t.p = perms.p(0);
-  // The first step: the residual standard deviation over sqrt(sum rx^2), a
-  // standard-error-like scale (or 1e-3 of the slope if the fit is exact).
+  // The first step: sqrt(sum of squared fit residuals / sum rx^2), a scale
+  // like the slope's standard error (or 1e-3 of the slope if the fit is exact).
   double sse = 0;
   for (size_t i = 0; i < rx.size(); ++i) sse += (ry[i] - t.slope * rx[i]) * (ry[i] - t.slope * rx[i]);
   double step = std::sqrt(sse / sxx);
