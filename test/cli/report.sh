@@ -1,17 +1,19 @@
 # report: a results tree (two seeds, three methods, two transforms) as a
-# Markdown report with SVG plots; the numbers match the inputs; errors are
-# clear and leave nothing behind.
+# Markdown report with SVG plots; the numbers and their statistics match the
+# inputs; the same tree without checkpoints (train-classifier's output JSON
+# instead) gives the same report; planted trees give the verdicts they
+# should; errors are clear and leave nothing behind.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$LIB"
 mk() { python3 "$HERE/make_classifier_set.py" "$@"; }
 
 mk train.st --counts 120,40,8,40 --seed 1
 mk test.st --counts 6,6,6,6 --seed 3
-# The Makefile's layout: RUNS/seed-<S>/<T>/{M.st..., ekld.json}.
+# The Makefile's layout: RUNS/seed-<S>/<T>/{M.st, M.json (stdout)..., ekld.json}.
 train() {  # train SEED OUT [more options]
   local seed=$1 out=$2; shift 2
   train-classifier train.st --arch cnn --epochs 1 --warmup 0 --step1 1 --step2 1 --batch 32 --lr 0.05 \
-    --seed "$seed" --threads 1 --quiet -o "$out" "$@" >/dev/null
+    --seed "$seed" --threads 1 --quiet -o "$out" "$@" >"${out%.st}.json"
 }
 for s in 0 1; do
   d=runs/seed-$s/rot
@@ -28,7 +30,7 @@ for s in 0 1; do
 done
 # A second transform, seed 0 only, measured from inside its folder.
 mkdir -p runs/seed-0/bg
-cp runs/seed-0/rot/erm.st runs/seed-0/rot/drs.st runs/seed-0/bg/
+cp runs/seed-0/rot/erm.* runs/seed-0/rot/drs.* runs/seed-0/bg/
 (cd runs/seed-0/bg && measure-ekld erm.st drs.st ../../../test.st --transform background --per-class 2 \
   --samples 2 --threads 1 --quiet >ekld.json)
 mkdir -p runs/seed-1/unfinished runs/other  # ignored: no ekld.json, not seed-<S>
@@ -61,10 +63,11 @@ def cell(vals, d, scale=1):
     if len(vals) == 1: return fmt(vals[0], d)
     return fmt(statistics.mean(vals), d) + " \u00b1 " + fmt(statistics.stdev(vals), d)
 
-def table(section):
+def table(section, header="| method | seeds | accuracy"):
     body = md[md.index("## " + section):]
     body = body[:body.index("\n## ")]
-    rows = [l for l in body.splitlines() if l.startswith("| ") and not l.startswith("| method")]
+    block = body[body.index(header):].split("\n\n")[0]
+    rows = block.splitlines()[2:]
     return {r.split(" | ")[0][2:]: [c.strip() for c in r.strip("|").split("|")] for r in rows}, body
 
 def manifest(path):  # the safetensors header's __metadata__["invkit"]
@@ -99,12 +102,91 @@ for t, seeds in (("rot", [0, 1]), ("bg", [0])):
     # drs-git of seed 1 has no test metrics: its accuracy cells hold seed 0's value alone.
     if t == "rot":
         assert " \u00b1 " not in rows["drs-git\u2020"][2] and " \u00b1 " in rows["drs-git\u2020"][7], rows["drs-git\u2020"]
-        assert "\u2020 No test metrics in the checkpoint of drs-git (seed 1)" in body, body
+        assert "\u2020 No test metrics for drs-git (seed 1): train-classifier ran without `--test`" in body, body
 
-# Findings: erm and drs Spearman, drs-git vs drs under rot.
+# Spearman per run: 4 classes, so the p-value is exact over the 4! orders;
+# shown truncated to 3 decimals.
+import itertools, math
+def ranks(v):
+    order = sorted(range(len(v)), key=lambda i: v[i])
+    r = [0.0] * len(v)
+    i = 0
+    while i < len(v):
+        j = i
+        while j + 1 < len(v) and v[order[j + 1]] == v[order[i]]: j += 1
+        for k in range(i, j + 1): r[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return r
+def pearson(a, b):
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    sab = sum((x - ma) * (y - mb) for x, y in zip(a, b))
+    saa = sum((x - ma) ** 2 for x in a); sbb = sum((y - mb) ** 2 for y in b)
+    return sab / math.sqrt(saa * sbb) if saa and sbb else float("nan")
+def spearman_exact(n, e):
+    rn, re_ = ranks(n), ranks(e)
+    rho = pearson(rn, re_)
+    perms = list(itertools.permutations(re_))
+    count = sum(abs(pearson(rn, list(p))) >= abs(rho) - 1e-12 for p in perms)
+    return rho, count / len(perms)
+def p_text(p):
+    return "p < 0.001" if p < 0.001 else "p = " + fmt(math.floor(p * 1000) / 1000, 3)
+def t975(df):  # two-sided 95% t quantiles from tables
+    return {1: 12.706204736174707, 2: 4.302652729749464, 3: 3.182446305284263}[df]
+
+for t, seeds in (("rot", [0, 1]), ("bg", [0])):
+    rows, body = table(t, "| method | seed ")
+    methods = ["erm", "drs", "drs-git"] if t == "rot" else ["erm", "drs"]
+    assert list(rows) == methods, (t, list(rows))
+    for m in methods:
+        want = []
+        for s in seeds:
+            e = json.load(open("runs/seed-%d/%s/ekld.json" % (s, t)))
+            [entry] = [c for c in e["checkpoints"] if c["checkpoint"].split("/")[-1] == m + ".st"]
+            cls = [c for c in entry["classes"] if c["ekld"] is not None]
+            rho, p = spearman_exact([c["n_train"] for c in cls], [c["ekld"] for c in cls])
+            want.append("\u2013" if rho != rho else fmt(rho, 2) + " (" + p_text(p) + ")")
+        assert rows[m] == [m] + want, (t, m, rows[m], want)
+    # Every seed has the same training set: no class changes size, so the
+    # pooled slope is not estimable (rot), or there is one seed (bg).
+    if t == "rot":
+        rows, _ = table(t, "| method | seeds | classes")
+        for m in methods:
+            assert rows[m] == [m, "2", "4", "\u2013", "not estimable", "\u2013", "\u2013"], rows[m]
+    else:
+        assert "Within-class slope: every method here has one seed; pooling needs at least 2." in body, body
+
+# drs-git − drs under rot, paired over the seeds both have: tail eKLD over
+# seeds 0 and 1 with a t interval; accuracies over seed 0 alone (seed 1's
+# drs-git ran without --test).
+rows, body = table("rot", "| comparison | metric")
+tail = {}
+for s in (0, 1):
+    e = json.load(open("runs/seed-%d/rot/ekld.json" % s))
+    for c in e["checkpoints"]:
+        tail[(s, c["checkpoint"].split("/")[-1][:-3])] = c["summary"]["ekld_by_group"]["few"]
+lines = body[body.index("| comparison | metric"):].split("\n\n")[0].splitlines()[2:]
+assert len(lines) == 3, lines
+cells = [c.strip() for c in lines[0].strip("|").split("|")]
+d = [tail[(s, "drs-git")] - tail[(s, "drs")] for s in (0, 1)]  # the class of 8 is few-shot: never None
+mean = sum(d) / 2
+half = t975(1) * statistics.stdev(d) / math.sqrt(2)
+sign = lambda v: ("+" + fmt(v, 3)) if fmt(v, 3).strip("0.") and v > 0 else fmt(v, 3)
+assert cells[:5] == ["drs-git \u2212 drs", "tail eKLD", "2",
+                     fmt(statistics.mean([tail[(s, "drs")] for s in (0, 1)]), 3) + " \u2192 " +
+                     fmt(statistics.mean([tail[(s, "drs-git")] for s in (0, 1)]), 3), sign(mean)], cells
+assert cells[5] == fmt(mean - half, 3) + " to " + fmt(mean + half, 3), (cells, mean, half)
+lo, hi = mean - half, mean + half
+assert cells[6] == ("reproduced" if hi < 0 else "opposite" if lo > 0 else "no evidence (CI covers 0)"), cells
+few = [c.strip() for c in lines[1].strip("|").split("|")]
+assert few[1:3] == ["few-shot accuracy (%)", "1"] and few[5:] == ["one seed: no interval", "\u2013"], few
+
+# Findings: erm and drs Spearman and pooled slope (per transform), drs-git vs drs under rot.
 findings = md[md.index("## Findings"):]
-assert findings.count("* erm: Spearman correlation between class size and eKLD") == 2, findings
-assert "* drs-git vs drs: tail eKLD " in findings and "few-shot accuracy " in findings, findings
+assert findings.count("* erm, Spearman correlation between class size and eKLD in each run") == 2, findings
+assert findings.count("* drs, within class over seeds 0, 1 (4 classes seen in at least 2 seeds): not estimable") == 1, findings
+assert findings.count("* erm: one seed (0), so no pooled within-class estimate") == 1, findings
+assert "* drs-git vs drs, paired by seed (drs-git \u2212 drs, mean and 95% t interval): tail eKLD (seeds 0, 1) " in findings, findings
+assert "few-shot accuracy (seed 0 only) " in findings and ", one seed: no interval" in findings, findings
 
 # Plots: well-formed, a point per class, method and seed (4 classes), one legend mark per method.
 for t, points, series in (("rot", 4 * 3 * 2, 3), ("bg", 4 * 2, 2)):
@@ -117,6 +199,60 @@ want = md.replace("# Tiny results", "# invkit results", 1)
 for t in ("rot", "bg"):
     want = want.replace("![eKLD against training class size under %s](report-%s-ekld.svg)\n\n" % (t, t), "")
 assert open("stdout.md").read() == want
+PY
+
+# The same report again: the same bytes (the permutations have a fixed seed).
+report runs >again.md && cmp -s stdout.md again.md || fail "a second report differs"
+
+# Committed results keep no checkpoints: train-classifier's output METHOD.json
+# stands in for each; the report is the same.
+mkdir committed
+cp -r runs/seed-0 runs/seed-1 committed/
+rm committed/seed-*/*/*.st
+[ -s committed/seed-0/rot/erm.json ] && [ ! -e committed/seed-0/rot/erm.st ] || fail "committed tree: $(ls -R committed)"
+report committed >committed.md || fail "report of the committed tree"
+sed 's#^Results in `runs`#Results in `committed`#' stdout.md | cmp -s - committed.md ||
+  fail "the committed tree's report differs: $(diff <(sed 's#^Results in `runs`#Results in `committed`#' stdout.md) committed.md)"
+
+# Planted trees (committed layout): 5 seeds, 10 classes whose sizes are
+# shuffled per seed, eKLD = difficulty + b ln(size) + noise. b = -0.2 is
+# found (CI excludes 0, holds b): reproduced; b = 0 gives no evidence.
+plant() {  # plant DIR B
+  python3 - "$1" "$2" <<'PY'
+import json, math, os, random, sys
+root, b = sys.argv[1], float(sys.argv[2])
+rng = random.Random(5)
+for s in range(5):
+    sizes = [max(4800 // (i * i), 5) for i in range(1, 11)]
+    rng.shuffle(sizes)
+    d = "%s/seed-%d/rot" % (root, s)
+    os.makedirs(d)
+    classes = [{"id": c, "name": "class-%d" % c, "n_train": n,
+                "ekld": 0.4 + 0.05 * c + b * math.log(n) + rng.uniform(-0.05, 0.05)} for c, n in enumerate(sizes)]
+    json.dump({"settings": {"transform": "rotate(-180,180)"},
+               "checkpoints": [{"checkpoint": "erm.st", "classes": classes, "summary": {"mean_ekld": None}}]},
+              open(d + "/ekld.json", "w"))
+    json.dump({"checkpoint": "erm.st", "best_epoch": 1}, open(d + "/erm.json", "w"))
+PY
+}
+plant planted -0.2
+plant flat 0
+report planted >planted.md || fail "report planted"
+report flat >flat.md || fail "report flat"
+python3 - <<'PY' || fail "planted verdicts: $(grep -A3 'classes | slope' planted.md flat.md)"
+def row(path):
+    md = open(path).read()
+    [r] = [l for l in md.splitlines() if l.startswith("| erm | 5 | 10 | ")]
+    return [c.strip() for c in r.strip("|").split("|")]
+num = lambda s: float(s.replace("\u2212", "-"))
+r = row("planted.md")
+lo, hi = [num(x) for x in r[4].split(" to ")]
+assert abs(num(r[3]) + 0.2) < 0.01 and lo < -0.2 < hi < 0, r
+assert r[5:] == ["< 0.001", "reproduced"], r
+r = row("flat.md")
+lo, hi = [num(x) for x in r[4].split(" to ")]
+assert lo < 0 < hi and float(r[5]) > 0.05 and r[6] == "no evidence (CI covers 0)", r
+assert "that its size changes a class's eKLD." in open("flat.md").read()
 PY
 
 report --help | grep -q 'seed-<S>/<T>/ekld.json' || fail "--help"
@@ -135,8 +271,11 @@ echo '{"settings": {}}' >bad/seed-0/rot/ekld.json
 expect_fail 1 "bad/seed-0/rot/ekld.json: not measure-ekld's output" report bad -o bad/report.md
 sed 's#runs/seed-0/rot/#/gone/#g' runs/seed-0/rot/ekld.json >bad/seed-0/rot/ekld.json
 rm bad/seed-0/rot/drs.st
-expect_fail 1 'bad/seed-0/rot/ekld.json names checkpoint /gone/drs.st but bad/seed-0/rot/drs.st does not exist' \
+rm -f bad/seed-0/rot/drs.json
+expect_fail 1 'bad/seed-0/rot/ekld.json names checkpoint /gone/drs.st but neither bad/seed-0/rot/drs.st nor bad/seed-0/rot/drs.json' \
   report bad -o bad/report.md
+echo '{"test": 1}' >bad/seed-0/rot/drs.json
+expect_fail 1 'bad/seed-0/rot/drs.json: "test" is not an object' report bad -o bad/report.md
 [ -z "$(ls bad | grep -v seed-0)" ] || fail "a failed report left files: $(ls bad)"
 expect_fail 1 'no-such-dir/r.md: cannot create' report runs -o no-such-dir/r.md
 [ ! -e no-such-dir ] && [ -z "$(ls runs | grep '\.tmp$')" ] || fail "a failed write left files"

@@ -1,9 +1,7 @@
 #include "invkit/metrics/invariance.h"
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 
 #include "invkit/error.h"
 
@@ -52,39 +50,6 @@ std::vector<ClassInvariance> per_class_invariance(const torch::Tensor& original,
     rows.push_back(r);
   }
   return rows;
-}
-
-static std::vector<double> average_ranks(const std::vector<double>& v) {
-  std::vector<size_t> order(v.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
-  std::vector<double> rank(v.size());
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
-    double avg = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
-    for (size_t k = i; k <= j; ++k) rank[order[k]] = avg;
-    i = j + 1;
-  }
-  return rank;
-}
-
-double spearman(const std::vector<double>& x, const std::vector<double>& y) {
-  if (x.size() != y.size()) throw Error("spearman: the two sides differ in length");
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (x.size() < 2) return nan;
-  // Pearson correlation of the average ranks.
-  auto rx = average_ranks(x), ry = average_ranks(y);
-  double mx = std::accumulate(rx.begin(), rx.end(), 0.0) / rx.size();
-  double my = std::accumulate(ry.begin(), ry.end(), 0.0) / ry.size();
-  double sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < rx.size(); ++i) {
-    sxy += (rx[i] - mx) * (ry[i] - my);
-    sxx += (rx[i] - mx) * (rx[i] - mx);
-    syy += (ry[i] - my) * (ry[i] - my);
-  }
-  if (sxx == 0 || syy == 0) return nan;
-  return sxy / std::sqrt(sxx * syy);
 }
 
 }  // namespace invkit::metrics

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "invkit/metrics/stats.h"  // spearman (measure-ekld's summary), defined there
+
 namespace invkit::metrics {
 
 // KL(softmax(p) || softmax(q)) in nats for each row, from log-softmax in
@@ -28,9 +30,5 @@ struct ClassInvariance {
 // without images has images = 0 and NaN statistics.
 std::vector<ClassInvariance> per_class_invariance(const torch::Tensor& original, const torch::Tensor& transformed,
                                                   const torch::Tensor& labels, int64_t num_classes);
-
-// Spearman's rank correlation (ties get average ranks); NaN when either
-// side is constant or has fewer than 2 values.
-double spearman(const std::vector<double>& x, const std::vector<double>& y);
 
 }  // namespace invkit::metrics

@@ -93,7 +93,22 @@ std::vector<double> values_of(const std::map<int64_t, RunResult>& runs, std::opt
 std::string layout(const std::string& runs) {
   std::string root = runs;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
-  return "expected " + root + "/seed-<S>/<T>/ekld.json (measure-ekld's output) with the checkpoints it names beside it";
+  return "expected " + root +
+         "/seed-<S>/<T>/ekld.json (measure-ekld's output) with the checkpoints it names (or train-classifier's "
+         "output METHOD.json) beside it";
+}
+
+// A JSON file, parsed; errors name it.
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": not valid JSON: " + e.what());
+  }
 }
 
 // Markdown table text: no line breaks, "|" escaped.
@@ -123,71 +138,182 @@ std::string url_path(const std::string& s) {
   return out;
 }
 
-bool is_git(const std::string& method) {
-  const std::string suffix = "-git";
-  return method.size() > suffix.size() && method.compare(method.size() - suffix.size(), suffix.size(), suffix) == 0;
+const double kAlpha = 0.05;  // significance level of the per-run sentences (95% intervals elsewhere)
+
+// "0.023" or "< 0.001": truncated, not rounded, to 3 decimals, so the shown
+// value is below 0.050 exactly when p < 0.05 (the sentences' cut).
+std::string p_number(double p) { return p < 0.001 ? "< 0.001" : fixed(std::floor(p * 1000) / 1000, 3); }
+
+// "p = 0.023", "p < 0.001", or "no p-value" for NaN.
+std::string p_value(double p) {
+  if (std::isnan(p)) return "no p-value";
+  return p < 0.001 ? "p " + p_number(p) : "p = " + p_number(p);
 }
 
-// "A vs B: tail eKLD b → a (a − b), few-shot accuracy b% → a% (a − b)",
-// then how many shared seeds moved each way.
-std::string compare(const std::string& a_name, const std::map<int64_t, RunResult>& a, const std::string& b_name,
-                    const std::map<int64_t, RunResult>& b, const std::string& b_note) {
-  auto change = [&](std::optional<double> RunResult::*field, double scale, int decimals, const char* unit) {
-    auto va = mean_of(a, field), vb = mean_of(b, field);
-    auto show = [&](std::optional<double> v) { return v ? fixed(scale * *v, decimals) + unit : std::string(kMissing); };
-    std::string s = show(vb) + " \u2192 " + show(va);
-    if (va && vb) s += " (" + signed_fixed(scale * (*va - *vb), decimals) + ")";
-    return s;
-  };
-  std::string s = a_name + " vs " + b_name + b_note + ": tail eKLD " + change(&RunResult::tail_ekld, 1, 3, "") +
-                  ", few-shot accuracy " + change(&RunResult::few, 100, 1, "%");
-  // Seed by seed, where both have the value.
-  int shared_ekld = 0, lower_ekld = 0, shared_acc = 0, higher_acc = 0;
-  for (const auto& [seed, ra] : a) {
-    auto it = b.find(seed);
-    if (it == b.end()) continue;
-    const auto& rb = it->second;
-    if (ra.tail_ekld && rb.tail_ekld) {
-      ++shared_ekld;
-      lower_ekld += *ra.tail_ekld < *rb.tail_ekld;
-    }
-    if (ra.few && rb.few) {
-      ++shared_acc;
-      higher_acc += *ra.few > *rb.few;
-    }
+// An interval end; the unbounded ends of a confidence set as −∞ and ∞.
+std::string bound(double v, int decimals) {
+  if (std::isinf(v)) return v < 0 ? std::string(kMinus) + "\u221e" : "\u221e";
+  return fixed(v, decimals);
+}
+
+std::string interval(double lo, double hi, int decimals) {
+  return bound(lo, decimals) + " to " + bound(hi, decimals);
+}
+
+std::string seeds_phrase(const std::vector<int64_t>& seeds) {
+  return seeds.size() == 1 ? "seed " + seed_list(seeds) + " only" : "seeds " + seed_list(seeds);
+}
+
+bool significant(const RunSpearman& s) { return !std::isnan(s.test.p) && s.test.p < kAlpha; }
+
+// One run's Spearman clause: "seed 0: −0.81 over 10 classes (p = 0.004)"
+// or "seed 1: −0.10 over 10 classes, not significant (p = 0.230)".
+std::string run_spearman_text(const RunSpearman& s) {
+  std::string out = "seed " + std::to_string(s.seed) + ": ";
+  if (std::isnan(s.test.statistic))
+    return out + "none (fewer than 2 classes, or a constant class size or eKLD)";
+  out += fixed(s.test.statistic, 2);
+  if (std::isnan(s.test.p)) return out + ", no p-value (ekld.json lists no per-class eKLD)";
+  out += " over " + std::to_string(s.classes) + " classes";
+  if (!significant(s)) return out + ", not significant (" + p_value(s.test.p) + ")";
+  return out + " (" + p_value(s.test.p) + ")";
+}
+
+// The runs' clauses, then what the significant ones say (a run is a
+// handful of classes: only a significant one says anything on its own).
+std::string spearman_finding(const std::string& method, const std::vector<RunSpearman>& runs) {
+  std::vector<std::string> clauses;
+  int64_t negative = 0, positive = 0;
+  for (const auto& r : runs) {
+    clauses.push_back(run_spearman_text(r));
+    if (significant(r)) (r.test.statistic < 0 ? negative : positive) += 1;
   }
-  std::vector<std::string> per_seed;
-  if (shared_ekld > 1)
-    per_seed.push_back("tail eKLD lower in " + std::to_string(lower_ekld) + " of " + std::to_string(shared_ekld) +
-                       " seeds");
-  if (shared_acc > 1)
-    per_seed.push_back("few-shot accuracy higher in " + std::to_string(higher_acc) + " of " +
-                       std::to_string(shared_acc) + " seeds");
-  if (!per_seed.empty()) s += "; seed by seed, " + a_name + " has " + join(per_seed, ", ");
+  std::string s = method + ", Spearman correlation between class size and eKLD in each run (two-sided permutation " +
+                  "test over its classes): " + join(clauses, "; ");
+  const std::string in = negative + positive == 1 ? "in the significant run" : "in the significant runs";
+  if (negative > 0 && positive == 0)
+    s += "; " + in + ", by rank, the smaller classes have the higher eKLD (are less invariant)";
+  else if (positive > 0 && negative == 0)
+    s += "; " + in + ", by rank, the smaller classes have the lower eKLD (the opposite of the paper's finding)";
+  else if (positive > 0)
+    s += "; the significant runs disagree in sign (" + std::to_string(negative) + " negative, " +
+         std::to_string(positive) + " positive)";
+  else if (runs.size() > 1)
+    s += "; no run is significant on its own";
   return s + ".";
 }
 
-std::string spearman_finding(const std::string& method, const std::map<int64_t, RunResult>& runs) {
-  auto v = values_of(runs, &RunResult::spearman);
-  if (v.empty()) return method + ": no Spearman correlation (measure-ekld reported none).";
-  std::vector<int64_t> seeds;
-  for (const auto& [seed, r] : runs)
-    if (r.spearman) seeds.push_back(seed);
-  double mean = *mean_of(runs, &RunResult::spearman);
-  std::string s = method + ": Spearman correlation between class size and eKLD " + format_cell(v, 2) + " (" +
-                  (seeds.size() == 1 ? "seed " : "mean ± std over seeds ") + seed_list(seeds) + "); ";
-  const std::string shown = fixed(mean, 2);
-  if (shown.find_first_not_of("0.") == std::string::npos)
-    s += "about zero (no rank relation between class size and eKLD)";
-  else if (mean < 0)
-    s += "negative: by rank, the smaller classes have the higher eKLD (are less invariant)";
-  else
-    s += "positive: by rank, the smaller classes have the lower eKLD";
-  if (v.size() > 1) {
-    auto negative = std::count_if(v.begin(), v.end(), [](double x) { return x < 0; });
-    s += "; negative in " + std::to_string(negative) + " of " + std::to_string(v.size()) + " seeds";
+std::string pooled_finding(const std::string& method, const std::map<int64_t, RunResult>& runs,
+                           const PooledSlope* pooled) {
+  if (!pooled || pooled->seeds.size() < 2) {
+    std::vector<int64_t> seeds;
+    for (const auto& [seed, r] : runs) seeds.push_back(seed);
+    return method + ": " +
+           (seeds.size() == 1 ? "one seed (" + seed_list(seeds) + ")" : "fewer than 2 seeds with per-class eKLD") +
+           ", so no pooled within-class estimate of the effect of class size: it needs at least 2 seeds (each seed "
+           "gives each class another size); claims beyond the single runs above need more seeds.";
   }
-  return s + ".";
+  const auto& p = *pooled;
+  std::string s = method + ", within class over " + seeds_phrase(p.seeds) + " (" + std::to_string(p.classes) +
+                  " classes seen in at least 2 seeds): ";
+  if (std::isnan(p.test.slope)) return s + "not estimable (no class has a different size in two seeds).";
+  s += "eKLD changes by " + fixed(p.test.slope, 3) + " nats per e-fold of class size (95% CI " +
+       interval(p.test.lo, p.test.hi, 3) + ", permutation " + p_value(p.test.p) + "): ";
+  switch (p.verdict) {
+    case Verdict::reproduced: return s + "reproduced: a class is less invariant when it is smaller (the paper's finding 1).";
+    case Verdict::opposite: return s + "opposite: a class is more invariant when it is smaller.";
+    default: return s + "no evidence (CI covers 0) that its size changes a class's eKLD.";
+  }
+}
+
+// "tail eKLD (seeds 0, 1) 0.812 → 0.403, −0.409 (95% CI ...): reproduced".
+std::string change_text(const PairedChange& c) {
+  if (c.seeds.empty()) return c.metric + ": no seed has both";
+  const int decimals = c.accuracy ? 1 : 3;
+  const std::string unit = c.accuracy ? "%" : "";
+  std::string s = c.metric + " (" + seeds_phrase(c.seeds) + ") " + fixed(c.second, decimals) + unit + " \u2192 " +
+                  fixed(c.first, decimals) + unit + ", " + signed_fixed(c.difference.mean, decimals) +
+                  (c.accuracy ? " points" : "");
+  if (c.seeds.size() == 1) return s + ", one seed: no interval";
+  return s + " (95% CI " + interval(c.difference.lo, c.difference.hi, decimals) + "): " + verdict_text(c.verdict);
+}
+
+std::string comparison_finding(const Comparison& c) {
+  std::vector<std::string> parts;
+  for (const auto& ch : c.changes) parts.push_back(change_text(ch));
+  return c.first + " vs " + c.second + (c.note.empty() ? "" : " (" + c.note + ")") + ", paired by seed (" + c.first +
+         " \u2212 " + c.second + ", mean and 95% t interval): " + join(parts, "; ") + ".";
+}
+
+// The tables under a transform's main table.
+void spearman_table(std::ostream& md, const TransformAnalysis& a, const std::vector<int64_t>& seeds) {
+  md << "Spearman correlation between class size and eKLD in each run, with its two-sided permutation p-value:\n\n"
+     << "| method |";
+  for (auto s : seeds) md << " seed " << s << " |";
+  md << "\n|---|";
+  for (size_t i = 0; i < seeds.size(); ++i) md << "---:|";
+  md << "\n";
+  std::vector<std::string> names;
+  for (const auto& [name, runs] : a.spearman) names.push_back(name);
+  for (const auto& name : method_order(names)) {
+    md << "| " << cell_text(name) << " |";
+    for (auto seed : seeds) {
+      const auto& runs = a.spearman.at(name);
+      auto it = std::find_if(runs.begin(), runs.end(), [&](const RunSpearman& r) { return r.seed == seed; });
+      std::string cell = kMissing;
+      if (it != runs.end() && !std::isnan(it->test.statistic))
+        cell = fixed(it->test.statistic, 2) + " (" + (std::isnan(it->test.p) ? "no p" : p_value(it->test.p)) + ")";
+      md << " " << cell << " |";
+    }
+    md << "\n";
+  }
+  md << "\n";
+}
+
+void pooled_table(std::ostream& md, const TransformResults& t, const TransformAnalysis& a) {
+  if (a.pooled.empty()) {
+    md << "Within-class slope: every method here has one seed; pooling needs at least 2.\n\n";
+    return;
+  }
+  std::vector<std::string> single;  // methods left out: one seed
+  for (const auto& [name, runs] : t.methods)
+    if (runs.size() < 2) single.push_back(name);
+  md << "Within-class slope of eKLD on ln(class size), class and seed fixed effects, pooled over seeds "
+        "(negative: smaller classes less invariant):\n\n"
+     << "| method | seeds | classes | slope (nats per e-fold) | 95% CI | p | verdict |\n"
+     << "|---|---:|---:|---:|---|---:|---|\n";
+  for (const auto& p : a.pooled) {
+    md << "| " << cell_text(p.method) << " | " << p.seeds.size() << " | " << p.classes << " | ";
+    if (std::isnan(p.test.slope))
+      md << kMissing << " | not estimable | " << kMissing << " | " << kMissing << " |\n";
+    else
+      md << fixed(p.test.slope, 3) << " | " << interval(p.test.lo, p.test.hi, 3) << " | "
+         << p_number(p.test.p) << " | " << verdict_text(p.verdict) << " |\n";
+  }
+  md << "\n";
+  if (!single.empty()) md << "Not pooled (one seed): " << join(method_order(single), ", ") << ".\n\n";
+}
+
+void comparison_table(std::ostream& md, const TransformAnalysis& a) {
+  if (a.comparisons.empty()) return;
+  md << "Paired differences over the seeds both methods have (first \u2212 second; eKLD in nats, accuracies in "
+        "percentage points), mean and 95% t interval:\n\n"
+     << "| comparison | metric | seeds | means | difference | 95% CI | verdict |\n"
+     << "|---|---|---:|---:|---:|---|---|\n";
+  for (const auto& c : a.comparisons)
+    for (const auto& ch : c.changes) {
+      md << "| " << cell_text(c.first + " \u2212 " + c.second) << " | " << ch.metric << (ch.accuracy ? " (%)" : "")
+         << " | " << ch.seeds.size() << " | ";
+      const int d = ch.accuracy ? 1 : 3;
+      if (ch.seeds.empty()) {
+        md << kMissing << " | " << kMissing << " | no seed has both | " << kMissing << " |\n";
+        continue;
+      }
+      md << fixed(ch.second, d) << " \u2192 " << fixed(ch.first, d) << " | " << signed_fixed(ch.difference.mean, d)
+         << " | " << (ch.seeds.size() == 1 ? "one seed: no interval" : interval(ch.difference.lo, ch.difference.hi, d))
+         << " | " << verdict_text(ch.verdict) << " |\n";
+    }
+  md << "\n";
 }
 
 }  // namespace
@@ -208,7 +334,30 @@ std::vector<std::string> method_order(std::vector<std::string> names) {
   return ordered(std::move(names), {"erm", "drs", "drs-git", "ldam-drw", "ldam-drw-git", "oracle"});
 }
 
-RunResult parse_run(const nlohmann::json& entry, const nlohmann::json& manifest, const std::string& source) {
+TestMetrics manifest_test(const nlohmann::json& manifest) {
+  TestMetrics t;
+  if (manifest.is_object() && manifest.contains("metrics") && manifest["metrics"].is_object() &&
+      manifest["metrics"].contains("test") && manifest["metrics"]["test"].is_object())
+    t.test = manifest["metrics"]["test"];
+  return t;
+}
+
+TestMetrics stdout_test(const nlohmann::json& output, const std::string& file, const std::string& method) {
+  if (!output.is_object())
+    throw Error(file + ": not train-classifier's output (expected a JSON object with a \"test\" object)");
+  if (output.contains("checkpoint") && output["checkpoint"].is_string() &&
+      method_name(output["checkpoint"].get<std::string>()) != method)
+    throw Error(file + ": train-classifier's output for checkpoint " + output["checkpoint"].get<std::string>() +
+                ", expected one for method " + method);
+  TestMetrics t;
+  t.where = file + ": test";
+  if (!output.contains("test") || output["test"].is_null()) return t;
+  if (!output["test"].is_object()) throw Error(file + ": \"test\" is not an object");
+  t.test = output["test"];
+  return t;
+}
+
+RunResult parse_run(const nlohmann::json& entry, const TestMetrics& test, const std::string& source) {
   if (!entry.is_object() || !entry.contains("checkpoint") || !entry["checkpoint"].is_string())
     throw Error(source + ": a \"checkpoints\" entry has no \"checkpoint\" path");
   RunResult r;
@@ -232,27 +381,30 @@ RunResult parse_run(const nlohmann::json& entry, const nlohmann::json& manifest,
       if (!n || !e) continue;
       std::string name = c.contains("name") && c["name"].is_string() ? c["name"].get<std::string>() : "";
       if (name.empty() && c.contains("id") && c["id"].is_number_integer()) name = "class " + c["id"].dump();
+      for (const auto& other : r.classes)
+        if (other.name == name)
+          throw Error(where + "two classes are named \"" + name + "\" (classes are matched across seeds by name)");
       r.classes.push_back({*n, *e, name});
     }
   }
-  if (manifest.is_object() && manifest.contains("metrics") && manifest["metrics"].is_object() &&
-      manifest["metrics"].contains("test") && manifest["metrics"]["test"].is_object()) {
-    const auto& test = manifest["metrics"]["test"];
-    const std::string mwhere = "checkpoint " + r.checkpoint + " (named in " + source + "): metrics.test";
+  if (test.test.is_object()) {
+    const auto& m = test.test;
+    const std::string mwhere =
+        test.where.empty() ? "checkpoint " + r.checkpoint + " (named in " + source + "): metrics.test" : test.where;
     r.has_test = true;
-    r.accuracy = number(test, "accuracy", mwhere);
-    r.balanced_accuracy = number(test, "balanced_accuracy", mwhere);
-    if (test.contains("groups") && test["groups"].is_object()) {
-      r.many = number(test["groups"], "many", mwhere + ".groups");
-      r.medium = number(test["groups"], "medium", mwhere + ".groups");
-      r.few = number(test["groups"], "few", mwhere + ".groups");
+    r.accuracy = number(m, "accuracy", mwhere);
+    r.balanced_accuracy = number(m, "balanced_accuracy", mwhere);
+    if (m.contains("groups") && m["groups"].is_object()) {
+      r.many = number(m["groups"], "many", mwhere + ".groups");
+      r.medium = number(m["groups"], "medium", mwhere + ".groups");
+      r.few = number(m["groups"], "few", mwhere + ".groups");
     }
   }
   return r;
 }
 
 void add_ekld(Results& results, int64_t seed, const std::string& transform, const nlohmann::json& ekld,
-              const std::string& source, const std::function<nlohmann::json(const std::string&)>& manifest) {
+              const std::string& source, const std::function<TestMetrics(const std::string&)>& test) {
   if (!ekld.is_object() || !ekld.contains("checkpoints") || !ekld["checkpoints"].is_array())
     throw Error(source + ": not measure-ekld's output: no \"checkpoints\" array");
   if (ekld["checkpoints"].empty()) throw Error(source + ": \"checkpoints\" is empty");
@@ -281,9 +433,9 @@ void add_ekld(Results& results, int64_t seed, const std::string& transform, cons
   }
   std::set<std::string> seen;
   for (const auto& entry : ekld["checkpoints"]) {
-    nlohmann::json m;
+    TestMetrics m;
     if (entry.is_object() && entry.contains("checkpoint") && entry["checkpoint"].is_string())
-      m = manifest(entry["checkpoint"].get<std::string>());
+      m = test(entry["checkpoint"].get<std::string>());
     RunResult r = parse_run(entry, m, source);
     const std::string method = method_name(r.checkpoint);
     if (!seen.insert(method).second)
@@ -292,7 +444,7 @@ void add_ekld(Results& results, int64_t seed, const std::string& transform, cons
       throw Error(source + ": method " + method + " of seed " + std::to_string(seed) + " under " + transform +
                   " is already in the report");
     if (r.has_test) {
-      const auto& g = m["metrics"]["test"].value("groups", nlohmann::json::object());
+      const auto& g = m.test.value("groups", nlohmann::json::object());
       if (g.is_object() && g.contains("many_threshold") && g["many_threshold"].is_number_integer() &&
           g.contains("few_threshold") && g["few_threshold"].is_number_integer())
         t->groups.insert({g["many_threshold"].get<int64_t>(), g["few_threshold"].get<int64_t>()});
@@ -313,6 +465,25 @@ void finish(Results& results) {
                      return std::find(names.begin(), names.end(), a.name) < std::find(names.begin(), names.end(), b.name);
                    });
 }
+
+namespace {
+
+// The test metrics of checkpoint `path` (as ekld.json `file` names it), read
+// in `folder`: the manifest of the checkpoint's file name there, else
+// train-classifier's output METHOD.json there.
+TestMetrics test_beside(const fs::path& folder, const std::string& path, const std::string& file) {
+  std::error_code ec;
+  const fs::path checkpoint = folder / fs::path(path).filename();
+  if (fs::is_regular_file(checkpoint, ec)) return manifest_test(io::read_manifest(checkpoint.string()));
+  const std::string method = method_name(path);
+  const fs::path output = folder / (method + ".json");
+  if (output != folder / "ekld.json" && fs::is_regular_file(output, ec))
+    return stdout_test(read_json(output), output.string(), method);
+  throw Error(file + " names checkpoint " + path + " but neither " + checkpoint.string() + " nor " +
+              output.string() + " (train-classifier's output) exists");
+}
+
+}  // namespace
 
 Results load_results(const std::string& runs) {
   std::error_code ec;
@@ -336,22 +507,8 @@ Results load_results(const std::string& runs) {
     std::sort(transform_dirs.begin(), transform_dirs.end());
     for (const auto& td : transform_dirs) {
       const std::string file = (td / "ekld.json").string();
-      std::ifstream in(file);
-      if (!in) throw Error(file + ": cannot open");
-      std::stringstream text;
-      text << in.rdbuf();
-      nlohmann::json ekld;
-      try {
-        ekld = nlohmann::json::parse(text.str());
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(file + ": not valid JSON: " + e.what());
-      }
-      add_ekld(results, seed, td.filename().string(), ekld, file, [&](const std::string& path) {
-        const fs::path local = td / fs::path(path).filename();
-        if (!fs::is_regular_file(local, ec))
-          throw Error(file + " names checkpoint " + path + " but " + local.string() + " does not exist");
-        return io::read_manifest(local.string());
-      });
+      add_ekld(results, seed, td.filename().string(), read_json(file), file,
+               [&](const std::string& path) { return test_beside(td, path, file); });
     }
   }
   if (results.transforms.empty()) throw Error(runs + ": no results found; " + layout(runs));
@@ -378,48 +535,21 @@ std::optional<double> mean_of(const std::map<int64_t, RunResult>& runs, std::opt
   return sum / v.size();
 }
 
-std::vector<std::string> findings(const TransformResults& t) {
+std::vector<std::string> findings(const TransformResults& t, const TransformAnalysis& a) {
   std::vector<std::string> out;
   for (const char* m : {"erm", "drs"}) {
     auto it = t.methods.find(m);
-    if (it != t.methods.end()) out.push_back(spearman_finding(m, it->second));
+    if (it == t.methods.end()) continue;
+    out.push_back(spearman_finding(m, a.spearman.at(m)));
+    auto p = std::find_if(a.pooled.begin(), a.pooled.end(), [&](const PooledSlope& x) { return x.method == m; });
+    out.push_back(pooled_finding(m, it->second, p == a.pooled.end() ? nullptr : &*p));
   }
-  std::vector<std::string> names;
-  for (const auto& [name, runs] : t.methods) names.push_back(name);
-  names = method_order(names);
-  std::vector<std::string> git;
-  for (const auto& name : names) {
-    if (!is_git(name)) continue;
-    git.push_back(name);
-    const std::string base = name.substr(0, name.size() - 4);
-    auto b = t.methods.find(base);
-    if (b != t.methods.end()) out.push_back(compare(name, t.methods.at(name), base, b->second, ""));
-  }
-  auto oracle = t.methods.find("oracle");
-  if (oracle != t.methods.end() && !git.empty()) {
-    // The best GIT method: the lowest mean tail eKLD; without eKLD, the
-    // highest few-shot accuracy; else the first.
-    std::string best = git.front(), why = "the only GIT method";
-    if (git.size() > 1) {
-      std::optional<double> best_value;
-      for (const auto& g : git) {
-        auto v = mean_of(t.methods.at(g), &RunResult::tail_ekld);
-        if (v && (!best_value || *v < *best_value)) best_value = v, best = g;
-      }
-      why = "the GIT method with the lowest tail eKLD";
-      if (!best_value) {
-        for (const auto& g : git) {
-          auto v = mean_of(t.methods.at(g), &RunResult::few);
-          if (v && (!best_value || *v > *best_value)) best_value = v, best = g;
-        }
-        why = best_value ? "the GIT method with the highest few-shot accuracy" : "the first GIT method";
-      }
-    }
-    out.push_back(compare("oracle", oracle->second, best, t.methods.at(best), " (" + why + ")"));
-  }
+  for (const auto& c : a.comparisons) out.push_back(comparison_finding(c));
   if (out.empty()) out.push_back("No erm, drs, GIT (X-git) or oracle runs to compare.");
   return out;
 }
+
+std::vector<std::string> findings(const TransformResults& t) { return findings(t, analyze(t)); }
 
 ScatterPlot ekld_plot(const TransformResults& t) {
   ScatterPlot plot;
@@ -469,13 +599,32 @@ std::string render_markdown(const Results& results, const ReportOptions& options
             std::to_string(many) + ", few = fewer than " + std::to_string(few) + " training examples";
   }
   md << "Accuracies are on the test set, in %, from each checkpoint's `metrics.test` (train-classifier "
-        "`--test`); many, medium and few are the mean per-class accuracy of each shot group ("
+        "`--test`), or from the `test` object of train-classifier's output METHOD.json where the checkpoint "
+        "is not kept; many, medium and few are the mean per-class accuracy of each shot group ("
      << shots << "). mean eKLD (nats), Spearman (rank correlation between class size and eKLD) and "
         "tail eKLD (the mean eKLD of the few-shot classes) come from measure-ekld. With several seeds a "
         "cell is mean \u00b1 sample standard deviation over the seeds that have the value; "
      << kMissing << " marks a missing value.\n\n";
+  md << "Every finding comes with its uncertainty. Spearman per run: a two-sided permutation p-value over the "
+        "run's classes (every order of them up to 7 classes, else "
+     << kPermutations
+     << " random orders). Within-class slope: the classes are shuffled to new sizes in each seed, so each class "
+        "is seen at several sizes; the slope of eKLD on ln(class size) with class and seed fixed effects says how "
+        "many nats a class's eKLD changes per e-fold of its size (negative: smaller classes less invariant, the "
+        "paper's finding 1), with a p-value and 95% CI from "
+     << kPermutations
+     << " reshuffles of the sizes within each seed. Paired differences: first \u2212 second method over the "
+        "seeds both have, with a 95% t interval (n \u2212 1 degrees of freedom). Verdicts: *reproduced* when the "
+        "95% CI excludes 0 in the paper's direction (a negative slope; GIT, or the oracle, with a lower tail eKLD "
+        "and higher accuracies), *opposite* when it excludes 0 the other way, *no evidence (CI covers 0)* "
+        "otherwise; one seed gives no interval. p-values are truncated to 3 decimals. Random draws use the "
+        "fixed seed "
+     << kStatsSeed << ", so the same results give the same report.\n\n";
 
-  for (const auto& t : results.transforms) {
+  std::vector<TransformAnalysis> analyses;
+  for (const auto& t : results.transforms) analyses.push_back(analyze(t));
+  for (size_t ti = 0; ti < results.transforms.size(); ++ti) {
+    const auto& t = results.transforms[ti];
     md << "## " << t.name << "\n\n";
     std::vector<std::string> about;
     if (!t.specs.empty()) about.push_back("Transform `" + join_set(t.specs, "`, `") + "`");
@@ -512,17 +661,20 @@ std::string render_markdown(const Results& results, const ReportOptions& options
     }
     md << "\n";
     if (!no_test.empty())
-      md << "\u2020 No test metrics in the checkpoint of " << join(no_test, ", ")
-         << " (train-classifier ran without `--test`): those seeds are left out of the accuracy cells.\n\n";
+      md << "\u2020 No test metrics for " << join(no_test, ", ")
+         << ": train-classifier ran without `--test`; those seeds are left out of the accuracy cells.\n\n";
     if (options.plot_link)
       md << "![eKLD against training class size under " << t.name << "](" << url_path(options.plot_link(t.name))
          << ")\n\n";
+    spearman_table(md, analyses[ti], std::vector<int64_t>(seeds.begin(), seeds.end()));
+    pooled_table(md, t, analyses[ti]);
+    comparison_table(md, analyses[ti]);
   }
 
   md << "## Findings\n";
-  for (const auto& t : results.transforms) {
-    md << "\n**" << t.name << "**\n\n";
-    for (const auto& f : findings(t)) md << "* " << f << "\n";
+  for (size_t ti = 0; ti < results.transforms.size(); ++ti) {
+    md << "\n**" << results.transforms[ti].name << "**\n\n";
+    for (const auto& f : findings(results.transforms[ti], analyses[ti])) md << "* " << f << "\n";
   }
   return md.str();
 }
