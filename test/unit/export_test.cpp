@@ -1,5 +1,6 @@
 // Export of a data set: image folder layout and atomicity, contact sheet.
 #include <gtest/gtest.h>
+#include <fstream>
 
 #include "testing.h"
 #include "invkit/error.h"
@@ -45,7 +46,10 @@ TEST(Export, FolderLayout) {
             (std::vector<std::string>{"T-shirt_top", "T-shirt_top/01.png", "T-shirt_top/02.png", "T-shirt_top/04.png",
                                       "T-shirt_top/05.png", "T-shirt_top/06.png", "T-shirt_top/07.png",
                                       "T-shirt_top/08.png", "T-shirt_top/09.png", "b", "b/00.png", "b/03.png",
-                                      "b/10.png", "empty"}));
+                                      "b/10.png", "classes.txt", "empty"}));
+  // The class order, with the name where the folder name had to differ.
+  std::ifstream order(tmp / "out/classes.txt");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(order), {}), "T-shirt_top\tT-shirt/top\nb\nempty\n");
   EXPECT_FALSE(fs::exists(tmp / "out.tmp"));
   torch::Tensor back = invkit::io::read_image(tmp / "out/b/03.png");
   EXPECT_TRUE(torch::equal(back, d.images[3]));
@@ -61,11 +65,11 @@ TEST(Export, RefusesANonEmptyFolderUnlessForced) {
             tmp / "out" + ": folder exists and is not empty (use --force to replace it)");
   auto e = make_set({0, 0, 0}, {"c"});
   invkit::io::export_image_folder(e, tmp / "out", true);
-  EXPECT_EQ(listing(tmp / "out"), (std::vector<std::string>{"c", "c/0.png", "c/1.png", "c/2.png"}));
+  EXPECT_EQ(listing(tmp / "out"), (std::vector<std::string>{"c", "c/0.png", "c/1.png", "c/2.png", "classes.txt"}));
   EXPECT_FALSE(fs::exists(tmp / "out.old"));
   // A trailing slash names the same folder.
   invkit::io::export_image_folder(d, tmp / "slash/");
-  EXPECT_EQ(listing(tmp / "slash"), (std::vector<std::string>{"a", "a/0.png", "b", "b/1.png"}));
+  EXPECT_EQ(listing(tmp / "slash"), (std::vector<std::string>{"a", "a/0.png", "b", "b/1.png", "classes.txt"}));
   EXPECT_FALSE(fs::exists(tmp / "slash.tmp"));
 }
 
@@ -79,7 +83,7 @@ TEST(Export, FailureLeavesNoFolder) {
   auto good = make_set({0}, {"a"});
   invkit::io::export_image_folder(good, tmp / "out");
   EXPECT_THROW(invkit::io::export_image_folder(d, tmp / "out", true), invkit::Error);
-  EXPECT_EQ(listing(tmp / "out"), (std::vector<std::string>{"a", "a/0.png"}));
+  EXPECT_EQ(listing(tmp / "out"), (std::vector<std::string>{"a", "a/0.png", "classes.txt"}));
 }
 
 TEST(Export, ContactSheetSizeAndCells) {
@@ -126,7 +130,7 @@ TEST(Export, EmptySetExportsOneEmptyFolderPerClassAndABlankSheet) {
   d.images = torch::empty({0, 1, 5, 6}, torch::kByte);
   TempDir dir;
   invkit::io::export_image_folder(d, dir / "out", false);
-  EXPECT_EQ(listing(dir.path / "out"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(listing(dir.path / "out"), (std::vector<std::string>{"a", "b", "classes.txt"}));
   auto sheet = invkit::io::contact_sheet(d, 3);
   EXPECT_EQ(sheet.sizes(), (std::vector<int64_t>{1, 2 + 2 * 7, 2 + 3 * 8}));
   EXPECT_EQ(sheet.min().item<int>(), 255);

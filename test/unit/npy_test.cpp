@@ -94,7 +94,7 @@ TEST(Npy, HeaderErrorsAndSizeOverflow) {
   EXPECT_EQ(error_of([] { invkit::io::parse_npy(npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2305843009213693952,), }", ""), "a.npy"); }),
             "a.npy: array shape (2305843009213693952) of '<i8' overflows its byte size");
   EXPECT_EQ(error_of([] { invkit::io::parse_npy(npy("{'descr': '|u1', 'shape': (2,), }", "\x01\x02"), "a.npy"); }).substr(0, 40),
-            "a.npy: not a NumPy .npy header (it needs ");
+            "a.npy: not a NumPy .npy header (it needs");
   std::string cut = npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", "\x01\x02");
   cut[8] = '\x7F';
   cut[9] = '\x7F';
