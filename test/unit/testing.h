@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "invkit/io/file.h"
+
 namespace invkit::testing {
 
 struct TempDir {
@@ -16,10 +18,7 @@ struct TempDir {
     std::string tmpl = (std::filesystem::temp_directory_path() / "invkit-test-XXXXXX").string();
     path = ::mkdtemp(tmpl.data());
   }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+  ~TempDir() { invkit::io::remove_tree(path.string()); }
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
 

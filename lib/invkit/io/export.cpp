@@ -9,6 +9,7 @@
 
 #include "invkit/error.h"
 #include "invkit/io/checked.h"
+#include "invkit/io/file.h"
 #include "invkit/io/image.h"
 #include "invkit/io/image_folder.h"
 
@@ -46,8 +47,7 @@ struct RemoveOnFailure {
   bool armed = true;
   ~RemoveOnFailure() {
     if (!armed) return;
-    std::error_code ec;
-    fs::remove_all(path, ec);
+    remove_tree(path.string());
   }
 };
 
@@ -83,7 +83,7 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
   }
   fs::path tmp = target;
   tmp += ".tmp";
-  fs::remove_all(tmp, ec);  // a leftover of an earlier failed export
+  remove_tree(tmp.string());  // a leftover of an earlier failed export
   RemoveOnFailure cleanup{tmp};
   if (!fs::create_directories(tmp, ec) || ec) throw Error(tmp.string() + ": cannot create folder: " + ec.message());
 
@@ -125,7 +125,7 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
   old += ".old";
   const bool replacing = fs::exists(target, ec);
   if (replacing) {
-    fs::remove_all(old, ec);
+    remove_tree(old.string());
     fs::rename(target, old, ec);
     if (ec) throw Error(dir + ": cannot move the old folder aside: " + ec.message());
   }
@@ -136,7 +136,7 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
     throw Error(dir + ": cannot rename " + tmp.string() + " to it: " + ec.message());
   }
   cleanup.armed = false;
-  if (replacing) fs::remove_all(old, ec);
+  if (replacing) remove_tree(old.string());
 }
 
 torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) {

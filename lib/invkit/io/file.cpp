@@ -1,6 +1,7 @@
 #include "invkit/io/file.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -187,6 +188,19 @@ void write_all(const std::string& path, const void* data, size_t size) {
   AtomicWriter w(path);
   w.write(data, size);
   w.commit();
+}
+
+namespace {
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
+  return ::remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+}  // namespace
+
+bool remove_tree(const std::string& path) noexcept {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT;
+  // Depth first (children before their folder), without following links.
+  return ::nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0;
 }
 
 }  // namespace invkit::io

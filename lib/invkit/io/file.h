@@ -55,4 +55,11 @@ class AtomicWriter {
 // Writes a whole buffer atomically.
 void write_all(const std::string& path, const void* data, size_t size);
 
+// Removes PATH and, for a folder, everything under it (symbolic links are
+// removed, never followed); a PATH that does not exist is no error. Returns
+// false when something could not be removed. This replaces
+// std::filesystem::remove_all, which crashes in builds against PyPI's LibTorch
+// 2.x: libtorch.so exports its own, broken, copy of that function.
+bool remove_tree(const std::string& path) noexcept;
+
 }  // namespace invkit::io
