@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "invkit/cli/model_options.h"
 #include "invkit/cli/tool.h"
 #include "invkit/data/dataset.h"
 #include "invkit/error.h"
@@ -12,6 +13,7 @@
 #include "invkit/metrics/accuracy.h"
 #include "invkit/models/classifier.h"
 #include "invkit/train/checkpoint.h"
+#include "invkit/train/external_model.h"
 #include "invkit/transforms/transform.h"
 
 namespace {
@@ -20,6 +22,7 @@ struct Options {
   std::string checkpoint, data, transform, csv;
   int64_t batch = 256;
   invkit::metrics::ShotThresholds shots;
+  invkit::train::ExternalOptions external;
 };
 
 }  // namespace
@@ -32,22 +35,25 @@ int main(int argc, char** argv) {
                          "  evaluate erm.st test.st\n  evaluate erm.st test.st --csv per-class.csv --many 100 --few 20\n"
                          "  evaluate erm.st test.st | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"accuracy\"])'");
   auto& app = tool.app();
-  app.add_option("checkpoint", opt.checkpoint, "classifier checkpoint (train-classifier -o)")->required();
+  app.add_option("checkpoint", opt.checkpoint,
+                 "classifier: an invkit checkpoint (train-classifier -o), a TorchScript file or a state dict")
+      ->required();
   app.add_option("data", opt.data, "data set to evaluate on, or - for stdin")->required();
   app.add_option("--transform", opt.transform, "transform SPEC applied to the images first");
   app.add_option("--csv", opt.csv, "also write per-class rows (class, name, train_count, support, accuracy) to FILE");
   app.add_option("--batch", opt.batch, "images per forward pass")->check(CLI::PositiveNumber);
   app.add_option("--many", opt.shots.many, "many-shot: classes with more training examples than this");
   app.add_option("--few", opt.shots.few, "few-shot: classes with fewer training examples than this");
+  invkit::cli::add_external_model_options(app, opt.external, false);
   tool.add_device().add_threads().add_seed();
   return tool.run(argc, argv, [&] {
     std::unique_ptr<invkit::transforms::Transform> transform;
     if (!opt.transform.empty()) transform = invkit::transforms::parse_transform(opt.transform);
     const auto device = tool.device();
-    auto clf = invkit::train::load_classifier(opt.checkpoint, device);
     auto data = invkit::Dataset::load(opt.data);
     const std::string name = invkit::io::input_name(opt.data);
     data.require_rows(name, "there is nothing to evaluate (an accuracy of 0 rows is not a number)");
+    auto clf = invkit::train::load_any_classifier(opt.checkpoint, device, opt.external, data, name);
     invkit::train::check_data_matches(clf, data, opt.checkpoint, name);  // labels now in the checkpoint's classes
     if (transform) {
       // Row i draws from (seed, i): the same bytes for any --batch or device count.

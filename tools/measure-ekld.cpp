@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "invkit/cli/progress.h"
+#include "invkit/cli/model_options.h"
 #include "invkit/cli/tool.h"
 #include "invkit/data/class_match.h"
 #include "invkit/data/dataset.h"
@@ -19,7 +20,7 @@
 #include "invkit/models/classifier.h"
 #include "invkit/models/generator_sampling.h"
 #include "invkit/train/checkpoint.h"
-#include "invkit/train/losses.h"
+#include "invkit/train/external_model.h"
 #include "invkit/transforms/transform.h"
 
 namespace {
@@ -35,6 +36,7 @@ struct Options {
   int64_t batch = 128;             // transformed images per forward pass (larger is slower on CPU)
   int64_t many = 100, few = 20;    // shot-group thresholds on training size
   std::string csv, plot, dump_logits;
+  invkit::train::ExternalOptions external;  // for classifiers trained elsewhere
 };
 
 }  // namespace
@@ -49,7 +51,9 @@ int main(int argc, char** argv) {
       "  measure-ekld erm.st git.st test.st --transform background --csv ekld.csv --plot ekld.svg\n"
       "  measure-ekld erm.st test.st --transform 'rotate(-180,180)' --per-class 10 --samples 20");
   auto& app = tool.app();
-  app.add_option("files", opt.files, "CKPT [CKPT...] DATA: classifier checkpoints, then the held-out data set")
+  app.add_option("files", opt.files,
+                 "CKPT [CKPT...] DATA: classifiers (invkit checkpoints, TorchScript files or state dicts), then the "
+                 "held-out data set")
       ->required()
       ->expected(2, -1);
   auto* t = app.add_option("--transform", opt.transform, "transform SPEC (the augment grammar)");
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
   app.add_option("--csv", opt.csv, "also write the per-class rows to FILE");
   app.add_option("--plot", opt.plot, "write an SVG scatter of eKLD against training class size to FILE");
   app.add_option("--dump-logits", opt.dump_logits, "write original and transformed logits (safetensors) to FILE");
+  invkit::cli::add_external_model_options(app, opt.external, true);
   tool.add_device().add_threads().add_seed().add_quiet();
   return tool.run(argc, argv, [&] {
     if (opt.transform.empty() == opt.generator.empty())
@@ -103,11 +108,14 @@ int main(int argc, char** argv) {
     // Each checkpoint sees the data's labels in its own classes, matched by name.
     std::vector<torch::Tensor> labels_of;
     for (const auto& path : checkpoints) {
-      classifiers.push_back(invkit::train::load_classifier(path, device));
+      classifiers.push_back(invkit::train::load_any_classifier(path, device, opt.external, data, data_name));
       auto& clf = classifiers.back();
       invkit::Dataset view = data;
       invkit::train::check_data_matches(clf, view, path, data_name);
       labels_of.push_back(view.labels);
+      if (clf.kind != "invkit" && clf.class_counts.empty())
+        throw invkit::UsageError(path + ": eKLD is set against each class's training size: give it with --train "
+                                        "SET or --train-counts");
       if (static_cast<int64_t>(clf.class_counts.size()) != clf.spec.num_classes)
         throw invkit::Error(path + ": the manifest has no training class counts");
     }
@@ -116,7 +124,7 @@ int main(int argc, char** argv) {
       // An LDAM model outputs cosines; its probabilities are softmax(30 · cos).
       models.push_back([&clf, &opt, predict](const torch::Tensor& x) {
         auto logits = (*predict)(x, opt.batch);
-        return clf.spec.normed_linear ? logits * invkit::train::kLdamScale : logits;
+        return clf.logit_scale == 1.0 ? logits : logits * clf.logit_scale;
       });
     }
 

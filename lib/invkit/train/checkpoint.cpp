@@ -3,6 +3,7 @@
 #include "invkit/data/class_match.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
+#include "invkit/train/losses.h"
 
 namespace invkit::train {
 
@@ -86,6 +87,7 @@ LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device
   load_model_tensors(*c.model, st);
   c.model->to(device);
   c.model->eval();
+  c.logit_scale = c.spec.normed_linear ? kLdamScale : 1.0;
   c.manifest = std::move(m);
   return c;
 }

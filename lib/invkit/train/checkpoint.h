@@ -41,8 +41,12 @@ struct LoadedClassifier {
   models::ClassifierSpec spec;
   models::Normalization normalization;
   std::vector<std::string> class_names;
-  std::vector<int64_t> class_counts;  // of the training set
+  std::vector<int64_t> class_counts;  // of the training set; empty when unknown (a model trained elsewhere)
   nlohmann::json manifest;
+  std::string kind = "invkit";  // or safetensors, torch.save, torchscript (train/external_model.h)
+  // Probabilities are softmax(logit_scale * logits): LDAM's normalized last
+  // layer outputs cosines, trained with s = 30 (train/losses.h kLdamScale).
+  double logit_scale = 1.0;
 };
 
 // Reads a checkpoint; a file that is not an invkit.classifier/1 checkpoint
