@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "invkit/cli/tool.h"
+#include "invkit/error.h"
 #include "invkit/io/file.h"
 #include "invkit/metrics/report.h"
 #include "invkit/metrics/svg_plot.h"
@@ -18,6 +20,7 @@ struct Options {
   std::string runs;
   std::string output = "-";
   std::string title = "invkit results";
+  std::optional<int64_t> many, few;  // redraw the shot groups
 };
 
 // FILE.md -> FILE-<T>-ekld.svg (beside it).
@@ -38,13 +41,28 @@ int main(int argc, char** argv) {
       "mean ± std over seeds), eKLD plots and findings. With -o FILE.md, one SVG per transform beside it: "
       "FILE-<T>-ekld.svg.",
       "  report runs -o runs/report.md\n"
-      "  report runs --title 'Fashion-MNIST-LT, 3 seeds' > report.md");
+      "  report runs --title 'Fashion-MNIST-LT, 3 seeds' > report.md\n"
+      "  report results/fmnist-lt --many 500 --few 100 -o report.md");
   auto& app = tool.app();
   app.add_option("runs", opt.runs, "the results folder: RUNS/seed-<S>/<T>/ekld.json")->required();
   app.add_option("-o,--output", opt.output, "Markdown FILE (plots beside it), or - for stdout (no plots)");
   app.add_option("--title", opt.title, "the report's title");
+  app.add_option("--many", opt.many,
+                 "redraw the shot groups from the per-class rows: many-shot classes have more training examples "
+                 "than N (default 100 when only --few is given)");
+  app.add_option("--few", opt.few,
+                 "... and few-shot classes (the tail eKLD's) fewer than N (default 20 when only --many is given)");
   return tool.run(argc, argv, [&] {
     auto results = invkit::metrics::load_results(opt.runs);
+    if (opt.many || opt.few) {
+      invkit::metrics::ShotThresholds t;
+      t.many = opt.many.value_or(t.many);
+      t.few = opt.few.value_or(t.few);
+      if (t.few < 0 || t.few > t.many + 1)
+        throw invkit::UsageError("--few " + std::to_string(t.few) + " and --many " + std::to_string(t.many) +
+                                 ": need 0 <= few <= many + 1");
+      invkit::metrics::set_shot_groups(results, t);
+    }
     invkit::metrics::ReportOptions ro;
     ro.title = opt.title;
     ro.generated_by = std::string("report (invkit ") + INVKIT_VERSION + ")";

@@ -211,6 +211,20 @@ cp -r runs/seed-0 runs/seed-1 committed/
 rm committed/seed-*/*/*.st
 [ -s committed/seed-0/rot/erm.json ] && [ ! -e committed/seed-0/rot/erm.st ] || fail "committed tree: $(ls -R committed)"
 report committed >committed.md || fail "report of the committed tree"
+# Shot groups redrawn from the per-class rows (classes of 120, 40, 8 and 40
+# images): with --many 100 --few 50 no class is medium-shot, and the few-shot
+# group takes three classes.
+report committed --many 100 --few 50 >regrouped.md || fail "report --many --few"
+grep -q 'many = more than 100, medium = 50 to 100, few = fewer than 50 training examples' regrouped.md ||
+  fail "--many/--few not in the report's legend"
+python3 - <<'PY' || fail "--many/--few: the medium column"
+def medium(path):  # the medium cell of each method row of the first table
+    rows = [l.split("|") for l in open(path) if l.startswith("| erm ") or l.startswith("| drs ")]
+    return [r[6].strip() for r in rows if len(r) >= 12]
+assert medium("regrouped.md") and all(c == "\u2013" for c in medium("regrouped.md")), medium("regrouped.md")
+assert all(c != "\u2013" for c in medium("committed.md")), medium("committed.md")
+PY
+expect_fail 2 'need 0 <= few <= many + 1' report committed --many 50 --few 100
 sed 's#^Results in `runs`#Results in `committed`#' stdout.md | cmp -s - committed.md ||
   fail "the committed tree's report differs: $(diff <(sed 's#^Results in `runs`#Results in `committed`#' stdout.md) committed.md)"
 

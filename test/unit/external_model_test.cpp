@@ -11,6 +11,7 @@
 #include "testing.h"
 
 using invkit::Dataset;
+using invkit::testing::error_of;
 using invkit::testing::TempDir;
 using invkit::train::ExternalOptions;
 using invkit::train::load_any_classifier;
@@ -54,15 +55,6 @@ ExternalOptions cnn_options() {
 torch::Tensor logits_of(invkit::models::ClassifierImpl& m, const invkit::models::Normalization& norm,
                         const Dataset& d) {
   return invkit::models::predict_logits(m, norm, d.images, 3, torch::kCPU);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

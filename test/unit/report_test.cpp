@@ -567,3 +567,40 @@ TEST(Report, PairedDifferencesWithTIntervals) {
                                         "0.085 to 0.135 | opposite |\n"),
             std::string::npos);
 }
+
+TEST(Report, ShotGroupsRedrawnFromThePerClassRows) {
+  // Five classes of 4800, 1200, 300, 75 and 48 training images; the file's
+  // own groups (100/20) put none in the few-shot group.
+  const std::vector<double> n = {4800, 1200, 300, 75, 48}, acc = {0.9, 0.8, 0.7, 0.4, 0.2},
+                            ekld = {0.1, 0.2, 0.3, 0.6, 0.8};
+  json classes = json::array(), per_class = json::array();
+  for (size_t i = 0; i < n.size(); ++i) {
+    classes.push_back({{"id", i}, {"name", "c" + std::to_string(i)}, {"n_train", n[i]}, {"ekld", ekld[i]}});
+    per_class.push_back({{"class", i}, {"train_count", n[i]}, {"support", 10}, {"accuracy", acc[i]}});
+  }
+  per_class.push_back({{"class", 5}, {"train_count", 10}, {"support", 0}, {"accuracy", nullptr}});  // no test images
+  json test = {{"accuracy", 0.6},
+               {"balanced_accuracy", 0.6},
+               {"per_class", per_class},
+               {"groups", {{"many", 0.8}, {"medium", 0.3}, {"few", nullptr}, {"many_threshold", 100}, {"few_threshold", 20}}}};
+  json ekld_json = {{"checkpoints", json::array({json{{"checkpoint", "erm.st"},
+                                                      {"classes", classes},
+                                                      {"summary", {{"ekld_by_group", {{"few", nullptr}}}}}}})}};
+  Results r;
+  add_ekld(r, 0, "rot", ekld_json, "e.json", [&](const std::string&) { return TestMetrics{test, "erm.json: test"}; });
+  finish(r);
+  EXPECT_FALSE(r.transforms[0].methods["erm"][0].tail_ekld);
+  set_shot_groups(r, {500, 100});
+  const RunResult& run = r.transforms[0].methods["erm"][0];
+  EXPECT_DOUBLE_EQ(*run.many, (0.9 + 0.8) / 2);
+  EXPECT_DOUBLE_EQ(*run.medium, 0.7);
+  EXPECT_DOUBLE_EQ(*run.few, (0.4 + 0.2) / 2);
+  EXPECT_DOUBLE_EQ(*run.tail_ekld, (0.6 + 0.8) / 2);
+  EXPECT_EQ(r.transforms[0].groups, (std::set<std::pair<int64_t, int64_t>>{{500, 100}}));
+  const std::string md = render_markdown(r, {});
+  EXPECT_NE(md.find("many = more than 500, medium = 100 to 500, few = fewer than 100 training examples"),
+            std::string::npos);
+  set_shot_groups(r, {5000, 10});  // every class medium: the other groups are empty
+  EXPECT_FALSE(r.transforms[0].methods["erm"][0].many);
+  EXPECT_FALSE(r.transforms[0].methods["erm"][0].tail_ekld);
+}

@@ -41,7 +41,7 @@ ClassMetrics classification_metrics(const torch::Tensor& predictions, const torc
     int64_t ns[3] = {0, 0, 0};
     for (int64_t i = 0; i < k; ++i) {
       if (!m.per_class[i]) continue;
-      int g = train_counts[i] > thresholds.many ? 0 : (train_counts[i] < thresholds.few ? 2 : 1);
+      const int g = shot_group(static_cast<double>(train_counts[i]), thresholds);
       sums[g] += *m.per_class[i];
       ++ns[g];
     }

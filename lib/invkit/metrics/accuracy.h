@@ -18,6 +18,11 @@ struct ShotThresholds {
   int64_t few = 20;
 };
 
+// 0 (many), 1 (medium) or 2 (few): the group of a class of `count` training examples.
+inline int shot_group(double count, ShotThresholds t) {
+  return count > static_cast<double>(t.many) ? 0 : count < static_cast<double>(t.few) ? 2 : 1;
+}
+
 struct ClassMetrics {
   int64_t total = 0;
   int64_t correct = 0;

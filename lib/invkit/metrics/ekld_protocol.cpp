@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "invkit/metrics/accuracy.h"
+
 namespace invkit::metrics {
 
 torch::Tensor select_per_class(const torch::Tensor& labels, int64_t num_classes, int64_t per_class, uint64_t seed) {
@@ -57,7 +59,7 @@ Summary summarize(const std::vector<ClassInvariance>& rows, int64_t many, int64_
     if (r.images == 0) continue;
     n.push_back(static_cast<double>(r.n_train));
     e.push_back(r.ekld);
-    int g = r.n_train > many ? 0 : r.n_train < few ? 2 : 1;
+    const int g = shot_group(static_cast<double>(r.n_train), {many, few});
     sum[g] += r.ekld;
     ++count[g];
   }

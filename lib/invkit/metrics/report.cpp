@@ -1,6 +1,7 @@
 #include "invkit/metrics/report.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -399,8 +400,43 @@ RunResult parse_run(const nlohmann::json& entry, const TestMetrics& test, const 
       r.medium = number(m["groups"], "medium", mwhere + ".groups");
       r.few = number(m["groups"], "few", mwhere + ".groups");
     }
+    if (m.contains("per_class") && m["per_class"].is_array())
+      for (const auto& c : m["per_class"]) {
+        if (!c.is_object()) throw Error(mwhere + ": a \"per_class\" entry is not an object");
+        auto n = number(c, "train_count", mwhere + ".per_class[]");
+        auto a = number(c, "accuracy", mwhere + ".per_class[]");
+        if (n && a) r.class_accuracy.push_back({*n, *a});
+      }
   }
   return r;
+}
+
+void set_shot_groups(Results& results, ShotThresholds thresholds) {
+  auto means = [&](const auto& rows, auto value, auto count) {
+    double sum[3] = {0, 0, 0};
+    int n[3] = {0, 0, 0};
+    for (const auto& row : rows) {
+      const int g = shot_group(count(row), thresholds);
+      sum[g] += value(row);
+      ++n[g];
+    }
+    std::array<std::optional<double>, 3> out;
+    for (int g = 0; g < 3; ++g)
+      if (n[g]) out[g] = sum[g] / n[g];
+    return out;
+  };
+  for (auto& t : results.transforms) {
+    t.groups = {{thresholds.many, thresholds.few}};
+    for (auto& [method, seeds] : t.methods)
+      for (auto& [seed, r] : seeds) {
+        const auto acc = means(r.class_accuracy, [](const auto& c) { return c.accuracy; },
+                               [](const auto& c) { return c.n_train; });
+        r.many = acc[0];
+        r.medium = acc[1];
+        r.few = acc[2];
+        r.tail_ekld = means(r.classes, [](const auto& c) { return c.ekld; }, [](const auto& c) { return c.n_train; })[2];
+      }
+  }
 }
 
 void add_ekld(Results& results, int64_t seed, const std::string& transform, const nlohmann::json& ekld,

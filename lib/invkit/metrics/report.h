@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "invkit/metrics/accuracy.h"
 #include "invkit/metrics/stats.h"
 #include "invkit/metrics/svg_plot.h"
 
@@ -33,6 +34,12 @@ struct RunResult {
     std::string name;  // identifies the class across seeds ("class <id>" without a name)
   };
   std::vector<Point> classes;  // classes with an eKLD (plot, Spearman test, pooled slope)
+  // Per-class test accuracy with the class's training count (the test
+  // metrics' per_class rows that have both), for set_shot_groups.
+  struct ClassAccuracy {
+    double n_train = 0, accuracy = 0;
+  };
+  std::vector<ClassAccuracy> class_accuracy;
 };
 
 // Everything measured under one transform: method -> seed -> result.
@@ -94,6 +101,15 @@ void add_ekld(Results& results, int64_t seed, const std::string& transform, cons
 
 // Sorts seeds and transforms into report order (after the add_ekld calls).
 void finish(Results& results);
+
+// Redraws the shot groups with other thresholds (report --many/--few): each
+// run's many/medium/few accuracy becomes the mean per-class test accuracy of
+// its classes in each group, and its tail eKLD the mean eKLD of its few-shot
+// classes, from the per-class rows both files hold (shot_group in
+// metrics/accuracy.h); a group without classes is none. For a set whose
+// smallest class is above the default few-shot threshold (20), as
+// Fashion-MNIST-LT's 48.
+void set_shot_groups(Results& results, ShotThresholds thresholds);
 
 // Reads RUNS/seed-<S>/<T>/ekld.json and, for each checkpoint it names, the
 // test metrics beside it: the manifest of <T>/METHOD.st (header only) or,
