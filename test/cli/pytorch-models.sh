@@ -89,7 +89,11 @@ expect_fail 1 "the model does not run on images of 3x12x12 (the images of rgb.st
 mk five.st --counts 3,3,3,3,3
 expect_fail 1 "the model has 4 outputs but five.st has 5 classes" \
   evaluate py/model.pt five.st --mean 0 --std 1
-# Named outputs are matched by name: the data's classes in another order.
+# Named outputs are matched by name: a data class the model does not name is an error ...
+printf 'a\nb\nc\nd\n' >abcd.txt
+expect_fail 1 'class "c0" is not one of the classes of py/model.pt (a, b, c, d)' \
+  evaluate py/model.pt test.st --mean 0 --std 1 --class-names abcd.txt
+# ... and the data's classes in another order are scored by name.
 printf 'c3\nc2\nc1\nc0\n' >reversed.txt
 evaluate py/model.pt test.st --mean "$MEAN" --std "$STD" --class-names reversed.txt --threads 1 >rev.json
 $PY -c '
