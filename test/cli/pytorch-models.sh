@@ -3,10 +3,10 @@
 # (LDAM-DRW's layout) and a TorchScript file give what the invkit checkpoint
 # of the same weights gives, and PyTorch's own logits. Needs Debian's
 # python3-torch (scripts/setup installs it), or the python3 that
-# PYTORCH_PYTHON names; skips (77) without it.
+# INVKIT_PYTHON names; skips (77) without it.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$LIB"
-PY=${PYTORCH_PYTHON:-/usr/bin/python3}  # a python3 that imports torch
+PY=${INVKIT_PYTHON:-/usr/bin/python3}  # a python3 that imports torch
 $PY -c 'import torch' 2>/dev/null || { echo "SKIP: $PY cannot import torch (apt-get install python3-torch)"; exit 77; }
 mk() { python3 "$HERE/make_classifier_set.py" "$@"; }
 

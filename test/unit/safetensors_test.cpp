@@ -68,6 +68,23 @@ TEST(Safetensors, ReadsEveryDType) {
   EXPECT_EQ(st.tensor("bool").scalar_type(), torch::kBool);
 }
 
+// Written by safetensors.numpy.save_file (test/fixtures/make-safetensors-fixtures.py).
+TEST(Safetensors, ReadsWhatTheNumpyApiWrites) {
+  auto st = Safetensors::parse(fixture("numpy-all-dtypes.safetensors"), "f");
+  ASSERT_EQ(st.tensors().size(), 9u);
+  EXPECT_TRUE(torch::equal(st.tensor("i64"), torch::tensor({int64_t(-1), int64_t(1) << 40})));
+  EXPECT_TRUE(torch::equal(st.tensor("f64"), torch::tensor({0.5, -2.25}, torch::kDouble)));
+  EXPECT_TRUE(torch::equal(st.tensor("f16").to(torch::kFloat), torch::tensor({1.f, -2.f})));
+  EXPECT_TRUE(torch::equal(st.tensor("i16"), torch::tensor({-300, 300}, torch::kShort)));
+  EXPECT_TRUE(torch::equal(st.tensor("bool"), torch::tensor({true, false})));
+  // The same tensors through the torch API give the same bytes, bf16 aside.
+  auto torch_file = Safetensors::parse(fixture("python-all-dtypes.safetensors"), "f");
+  invkit::io::NamedTensors t;
+  for (const auto& info : torch_file.tensors())
+    if (info.name != "bf16") t.emplace_back(info.name, torch_file.tensor(info.name));
+  EXPECT_EQ(invkit::io::serialize_safetensors(t, {}), fixture("numpy-all-dtypes.safetensors"));
+}
+
 TEST(Safetensors, WriterMatchesPythonBytes) {
   invkit::io::NamedTensors t{{"b", torch::tensor({1, 2, 3}, torch::kByte)},
                              {"a", torch::tensor({1.f, 2.f, 3.f, 4.f}).view({2, 2})}};
