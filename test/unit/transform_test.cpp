@@ -357,3 +357,21 @@ TEST(Transform, RejectsBadInput) {
   auto empty = t->apply(torch::zeros({0, 1, 4, 4}, torch::kByte), 0, keys_for(0));
   EXPECT_EQ(empty.size(0), 0);
 }
+
+// blur alone on a fresh worker's scratch space: it once got H*W floats for
+// the 2*H*W it writes (heap corruption, an abort on Fashion-MNIST's test set).
+// The result is the separable Gaussian with replicated edges, rounded.
+TEST(Transform, BlurAloneMatchesTheSeparableGaussian) {
+  at::set_num_threads(1);
+  auto x = random_images(300, 1, 28, 28);
+  auto y = it::parse_transform("blur(1,1)")->apply(x, 0, keys_for(300));
+  std::vector<float> k(7);
+  float sum = 0;
+  for (int i = -3; i <= 3; ++i) sum += k[i + 3] = std::exp(-0.5f * i * i);
+  auto kernel = torch::from_blob(k.data(), {7}).clone() / sum;
+  auto f = torch::replication_pad2d(x.to(torch::kFloat), {3, 3, 3, 3});
+  f = torch::conv2d(f, kernel.view({1, 1, 1, 7}));
+  f = torch::conv2d(f, kernel.view({1, 1, 7, 1}));
+  auto expected = f.round().clamp(0, 255).to(torch::kByte);
+  EXPECT_LE((y.to(torch::kInt) - expected.to(torch::kInt)).abs().max().item<int>(), 1);
+}

@@ -186,7 +186,7 @@ class PixelStage : public Stage {
   void run_image(Img& im, const Ctx& ctx) const override {
     Draws r(ctx.seed, im.key, op_.stream);
     double v = draw_pixel(op_.name, op_.args, r, param_ptr(ctx, im.row, op_.col));
-    if (op_.name == "blur") im.scratch->resize(static_cast<size_t>(im.H * im.W));
+    if (op_.name == "blur") im.scratch->resize(static_cast<size_t>(pixel_scratch(im.H, im.W)));
     pixel_image(op_.name, v, r, im.cur, im.C, im.H, im.W, im.scratch->data());
   }
 

@@ -36,7 +36,7 @@ void apply_lut(const uint8_t* lut, uint8_t* p, int64_t n) {
   for (int64_t i = 0; i < n; ++i) p[i] = lut[p[i]];
 }
 
-// Gaussian blur of one channel, edges replicated; `scratch` holds 2*H*W floats.
+// Gaussian blur of one channel, edges replicated; `scratch` holds pixel_scratch(H, W) floats.
 void blur_channel(uint8_t* p, int64_t H, int64_t W, double sigma, float* scratch) {
   float* plane = scratch;
   for (int64_t i = 0; i < H * W; ++i) plane[i] = p[i];

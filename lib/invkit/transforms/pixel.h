@@ -16,7 +16,11 @@ namespace invkit::transforms {
 double draw_pixel(const std::string& name, const std::vector<double>& args, Draws& draws, float* params);
 
 // Applies op `name` with drawn `value` to one image (uint8 [C, H, W]) in
-// place. `draws` feeds per-pixel noise; `scratch` holds 2*C*H*W floats.
+// place. `draws` feeds per-pixel noise; `scratch` holds pixel_scratch(H, W) floats.
+// Floats of scratch space pixel_image needs: blur's float plane and the
+// smoothing's temporary plane, reused channel by channel.
+inline int64_t pixel_scratch(int64_t height, int64_t width) { return 2 * height * width; }
+
 void pixel_image(const std::string& name, double value, const Draws& draws, uint8_t* image, int64_t channels,
                  int64_t height, int64_t width, float* scratch);
 
