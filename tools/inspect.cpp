@@ -16,14 +16,28 @@ struct Options {
   bool json = false;  // one JSON object for jq
 };
 
-nlohmann::json describe(const invkit::io::Safetensors& st) {
+// A file's header alone is read (constant time and memory whatever its
+// size), checked against the file's length; stdin is read whole.
+nlohmann::json describe(const std::string& input) {
+  invkit::io::SafetensorsHeader h;
+  std::string source = invkit::io::input_name(input);
+  if (input == "-") {
+    auto st = invkit::io::Safetensors::read(input);
+    h.metadata = st.metadata();
+    h.tensors = st.tensors();
+  } else {
+    h = invkit::io::read_safetensors_header(input);
+  }
   nlohmann::json tensors = nlohmann::json::array();
-  for (const auto& t : st.tensors())
+  for (const auto& t : h.tensors)
     tensors.push_back({{"name", t.name}, {"dtype", invkit::io::dtype_name(t.dtype)}, {"shape", t.shape}});
   nlohmann::json other = nlohmann::json::object();
-  for (const auto& [k, v] : st.metadata())
+  for (const auto& [k, v] : h.metadata)
     if (k != invkit::io::kManifestKey) other[k] = v;
-  return {{"file", st.source()}, {"manifest", invkit::io::manifest_of(st)}, {"tensors", tensors}, {"metadata", other}};
+  return {{"file", source},
+          {"manifest", invkit::io::manifest_from_metadata(h.metadata, source)},
+          {"tensors", tensors},
+          {"metadata", other}};
 }
 
 void print_text(const nlohmann::json& d) {
@@ -54,7 +68,7 @@ int main(int argc, char** argv) {
   tool.app().add_option("input", opt.input, "safetensors file, or - for stdin")->required();
   tool.app().add_flag("--json", opt.json, "print one JSON object (file, manifest, tensors, metadata)");
   return tool.run(argc, argv, [&] {
-    nlohmann::json d = describe(invkit::io::Safetensors::read(opt.input));
+    nlohmann::json d = describe(opt.input);
     if (opt.json)
       std::cout << invkit::io::dump_json(d) << "\n";
     else

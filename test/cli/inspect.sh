@@ -56,4 +56,17 @@ head -1 latin1.txt | cmp -s - <(printf 'file: caf\xe9.st\n') || fail "text mode 
 
 inspect --help | grep -q 'Examples:' || fail "--help has no examples"
 inspect --version | grep -q '^inspect (invkit) ' || fail "--version"
+
+# inspect reads only the header of a file: a (sparse) file of 100 GB of
+# pixels is described at once, in constant memory.
+python3 - <<'PY'
+import json, struct
+n = 100000 * 1000 * 1000
+head = json.dumps({"images": {"dtype": "U8", "shape": [100000, 1, 1000, 1000], "data_offsets": [0, n]}}).encode()
+head += b" " * (-len(head) % 8)
+with open("huge.st", "wb") as f:
+    f.write(struct.pack("<Q", len(head)) + head)
+    f.truncate(8 + len(head) + n)
+PY
+[ "$(json huge.st "d['tensors'][0]['shape']")" = "[100000, 1, 1000, 1000]" ] || fail "huge sparse file"
 echo ok

@@ -6,8 +6,6 @@
 
 namespace invkit::io {
 
-namespace {
-
 nlohmann::json manifest_from_metadata(const std::map<std::string, std::string>& metadata, const std::string& source) {
   auto it = metadata.find(kManifestKey);
   if (it == metadata.end()) return nullptr;
@@ -15,8 +13,6 @@ nlohmann::json manifest_from_metadata(const std::map<std::string, std::string>& 
   if (!m.is_object()) throw Error(source + ": manifest (__metadata__[\"invkit\"]) is not a JSON object");
   return m;
 }
-
-}  // namespace
 
 nlohmann::json manifest_of(const Safetensors& st) { return manifest_from_metadata(st.metadata(), st.source()); }
 

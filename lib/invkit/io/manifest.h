@@ -11,6 +11,10 @@ class Safetensors;
 
 constexpr const char* kManifestKey = "invkit";
 
+// The manifest held in safetensors metadata (null when there is none); a
+// manifest that is not a JSON object is an Error naming `source`.
+nlohmann::json manifest_from_metadata(const std::map<std::string, std::string>& metadata, const std::string& source);
+
 // The manifest of a file, or null when it has none (plain safetensors).
 // A manifest that is not a JSON object is an Error naming the file.
 nlohmann::json manifest_of(const Safetensors& st);
