@@ -100,3 +100,16 @@ TEST(Npy, HeaderErrorsAndSizeOverflow) {
   cut[9] = '\x7F';
   EXPECT_EQ(error_of([&] { invkit::io::parse_npy(cut, "a.npy"); }), "a.npy: .npy header length 32639 runs past the end of the file");
 }
+
+TEST(Npy, EmptyArrayWhoseOtherDimensionsOverflowIsRefusedAsNumpyRefusesIt) {
+  // Found by fuzzing: 0 elements, but the other dimensions multiply past
+  // int64; in Fortran order LibTorch saw them first and threw its own error.
+  const std::string f = fixture("npz/empty-fortran-overflowing-shape.npy");
+  EXPECT_EQ(error_of([&] { invkit::io::read_npy(f); }),
+            f + ": array shape (0, 2, 3, 444444444444, 444444, 44441) of '|u4' overflows its byte size");
+  EXPECT_EQ(error_of([] { invkit::io::parse_npy(npy("{'descr': '|u1', 'fortran_order': False, 'shape': (0, 1099511627776, 1099511627776), }", ""), "a.npy"); }),
+            "a.npy: array shape (0, 1099511627776, 1099511627776) of '|u1' overflows its byte size");
+  // What NumPy accepts still reads: zero rows of huge-but-valid rows.
+  auto t = invkit::io::parse_npy(npy("{'descr': '<i8', 'fortran_order': True, 'shape': (0, 1152921504606846975), }", ""), "a.npy");
+  EXPECT_EQ(t.sizes(), (std::vector<int64_t>{0, 1152921504606846975}));
+}

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "invkit/error.h"
+#include "invkit/io/checked.h"
 #include "invkit/io/file.h"
 
 namespace invkit::io {
@@ -185,13 +186,23 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& source) {
   NpyHeader h = HeaderParser(header_text, source).parse();
   const DtypeInfo dt = dtype_of(h.descr, source);
 
-  uint64_t count = 1, nbytes = 0;
-  for (int64_t d : h.shape)
-    if (__builtin_mul_overflow(count, static_cast<uint64_t>(d), &count))
-      throw Error(source + ": array shape " + shape_text(h.shape) + " has more elements than fit in 64 bits");
-  if (__builtin_mul_overflow(count, static_cast<uint64_t>(dt.size), &nbytes) ||
-      nbytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-    throw Error(source + ": array shape " + shape_text(h.shape) + " of '" + h.descr + "' overflows its byte size");
+  // NumPy's own rule (PyArray_NewFromDescr): the non-zero dimensions times
+  // the item size fit in its index type, int64, even when a zero dimension
+  // makes the array empty. (A product cut short by a leading zero let
+  // (0, 2, 2^40, 2^40) through; in Fortran order LibTorch gets the
+  // dimensions reversed and throws "Storage size calculation overflowed".)
+  uint64_t nonzero = dt.size;
+  bool empty = false;
+  for (int64_t d : h.shape) {
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    const auto next = checked_mul(nonzero, static_cast<uint64_t>(d));
+    if (!next) throw Error(source + ": array shape " + shape_text(h.shape) + " of '" + h.descr + "' overflows its byte size");
+    nonzero = *next;
+  }
+  const uint64_t nbytes = empty ? 0 : nonzero;
   const size_t data_at = offset + header_len;
   const uint64_t have = bytes.size() - data_at;
   if (have != nbytes)
