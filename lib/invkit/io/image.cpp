@@ -8,14 +8,59 @@
 #include "invkit/error.h"
 #include "invkit/io/file.h"
 
-// stb: the implementations live in this file only.
+// stb: the implementations live in this file only. Only the formats invkit
+// reads (docs/convert.md): every other decoder is code that a file with the
+// wrong name could reach.
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
 #include <stb_image.h>
 #include <stb_image_write.h>
 
 namespace invkit::io {
+
+namespace {
+
+// stb_image 2.27 (Debian 12's libstb-dev) writes past its Huffman tables when
+// the 16 code counts of one JPEG table (DHT) add up to more than 256; 2.28
+// refuses them. Walks the markers the way stb does (segment lengths, fill
+// bytes, anything else skipped up to the next 0xFF: junk or entropy-coded
+// data) and throws an Error for such a table before stb reads the file.
+void check_jpeg_huffman_tables(const std::vector<uint8_t>& bytes, const std::string& path) {
+  const size_t size = bytes.size();
+  if (size < 2 || bytes[0] != 0xFF || bytes[1] != 0xD8) return;  // not a JPEG
+  auto at = [&](size_t i) -> unsigned { return i < size ? bytes[i] : 0; };  // stb reads 0 past the end
+  size_t pos = 2;
+  while (pos < size) {
+    if (bytes[pos++] != 0xFF) continue;
+    while (pos < size && bytes[pos] == 0xFF) ++pos;
+    if (pos >= size) return;
+    const unsigned marker = bytes[pos++];
+    if (marker == 0xD9) return;                                               // end of image
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no length
+    const size_t length = (at(pos) << 8) | at(pos + 1);
+    if (marker == 0xC4) {
+      size_t p = pos + 2;
+      for (int64_t left = static_cast<int64_t>(length) - 2; left > 0;) {
+        const unsigned q = at(p);
+        if ((q >> 4) > 1 || (q & 15) > 3) break;  // stb refuses the table itself
+        int64_t codes = 0;
+        for (size_t i = 1; i <= 16; ++i) codes += at(p + i);
+        if (codes > 256)
+          throw Error(path + ": cannot read image: corrupt JPEG: a Huffman table of " + std::to_string(codes) +
+                      " codes (at most 256)");
+        p += 17 + static_cast<size_t>(codes);
+        left -= 17 + codes;
+      }
+    }
+    pos += length;
+  }
+}
+
+}  // namespace
 
 torch::Tensor read_image(const std::string& path, int channels) {
   std::vector<uint8_t> bytes = read_all(path);
@@ -23,6 +68,7 @@ torch::Tensor read_image(const std::string& path, int channels) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     throw Error(path + ": cannot read image: " + std::to_string(bytes.size()) + " bytes is more than the " +
                 std::to_string(std::numeric_limits<int>::max()) + " an image file may have");
+  check_jpeg_huffman_tables(bytes, path);
   int w = 0, h = 0, stored = 0;
   if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &stored))
     throw Error(path + ": cannot read image: " + stbi_failure_reason());

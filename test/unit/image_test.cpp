@@ -1,0 +1,43 @@
+// Image decoding (io/image): what stb may be handed, found by fuzzing (test/fuzz).
+#include "invkit/io/image.h"
+
+#include <gtest/gtest.h>
+
+#include "testing.h"
+
+using invkit::testing::error_of;
+using invkit::testing::fixture;
+using invkit::testing::TempDir;
+using invkit::testing::write_bytes;
+
+TEST(Image, JpegHuffmanTableOfMoreThan256CodesIsAnErrorNotAnOverflow) {
+  // Found by fuzzing: Debian 12's stb_image (2.27) wrote past its Huffman
+  // table arrays for this file (UndefinedBehaviorSanitizer: index 257 out of
+  // bounds in stbi__build_huffman).
+  const std::string f = fixture("huffman-table-over-256-codes.jpg");
+  EXPECT_EQ(error_of([&] { invkit::io::read_image(f); }),
+            f + ": cannot read image: corrupt JPEG: a Huffman table of 651 codes (at most 256)");
+  // The smallest such file: a DHT segment whose 16 counts add up to 257.
+  TempDir tmp;
+  std::vector<uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00, 0xFF, 0x02};
+  jpeg.resize(jpeg.size() + 14, 0);
+  write_bytes(tmp / "tiny.jpg", jpeg);
+  EXPECT_EQ(error_of([&] { invkit::io::read_image(tmp / "tiny.jpg"); }),
+            tmp / "tiny.jpg" + ": cannot read image: corrupt JPEG: a Huffman table of 257 codes (at most 256)");
+}
+
+TEST(Image, FormatsOtherThanPngJpegAndBmpAreRefused) {
+  // Only the decoders of the formats invkit reads are compiled in: a GIF or
+  // a PGM named .png reaches no other stb decoder.
+  TempDir tmp;
+  const std::vector<uint8_t> gif = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xFF, 0xFF,
+                                    0xFF, 0x00, 0x00, 0x00, 0x21, 0xF9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2C, 0x00, 0x00,
+                                    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3B};
+  const std::string pgm = "P5\n1 1\n255\n\x7F";
+  write_bytes(tmp / "gif.png", gif);
+  write_bytes(tmp / "pgm.png", std::vector<uint8_t>(pgm.begin(), pgm.end()));
+  for (const char* name : {"gif.png", "pgm.png"})
+    EXPECT_EQ(error_of([&] { invkit::io::read_image(tmp / name); }),
+              tmp / name + ": cannot read image: Image not of any known type, or corrupt");
+  EXPECT_EQ(invkit::io::read_image(fixture("tiny-folder/dog/c.bmp")).sizes(), (std::vector<int64_t>{3, 3, 4}));
+}
