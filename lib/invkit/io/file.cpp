@@ -26,7 +26,12 @@ std::vector<uint8_t> read_all(const std::string& path) {
   if (fd < 0) throw Error(input_name(path) + ": cannot open: " + errno_text());
   std::vector<uint8_t> bytes;
   size_t used = 0;
-  bytes.resize(1 << 20);
+  // A regular file's length (plus one byte, to see the end in one read), else
+  // 64 KiB that double: a small file costs no megabyte of zeros (an image
+  // folder is many small files).
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0;
+  bytes.resize(regular ? static_cast<size_t>(st.st_size) + 1 : size_t{1} << 16);
   for (;;) {
     if (used == bytes.size()) bytes.resize(bytes.size() * 2);
     ssize_t n = ::read(fd, bytes.data() + used, bytes.size() - used);
