@@ -113,3 +113,12 @@ TEST(Npy, EmptyArrayWhoseOtherDimensionsOverflowIsRefusedAsNumpyRefusesIt) {
   auto t = invkit::io::parse_npy(npy("{'descr': '<i8', 'fortran_order': True, 'shape': (0, 1152921504606846975), }", ""), "a.npy");
   EXPECT_EQ(t.sizes(), (std::vector<int64_t>{0, 1152921504606846975}));
 }
+
+TEST(Npy, ZipEntryClaimingMoreThanItHoldsIsAnErrorNotA4GiBAllocation) {
+  // Found by fuzzing (libFuzzer: out-of-memory): a member's uncompressed size
+  // is the archive's claim, and the reader allocated it before reading. Here
+  // 136 bytes deflated, both zip headers patched to say 0xFFFFFFF0 (195 bytes in all).
+  const std::string f = fixture("npz/entry-claims-4gib.npz");
+  EXPECT_EQ(error_of([&] { invkit::io::read_npz(f); }),
+            f + ": member arr_0.npy: holds 136 bytes but its zip entry says 4294967280");
+}

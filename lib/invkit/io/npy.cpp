@@ -264,16 +264,22 @@ std::vector<std::pair<std::string, torch::Tensor>> read_npz(const std::string& p
     std::unique_ptr<zip_file_t, decltype(&zip_fclose)> file(zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0),
                                                            &zip_fclose);
     if (!file) throw Error(where + ": cannot open: " + zip_strerror(archive.get()));
-    std::string bytes(static_cast<size_t>(st.size), '\0');
-    zip_uint64_t got = 0;
-    while (got < st.size) {
-      const zip_int64_t r = zip_fread(file.get(), bytes.data() + got, st.size - got);
+    // The entry's size is a claim of the file: the buffer grows with what the
+    // member really holds (one more byte than claimed shows a longer member).
+    std::string bytes;
+    char chunk[1 << 16];
+    for (;;) {
+      const zip_int64_t r = zip_fread(file.get(), chunk, sizeof chunk);
       if (r < 0) throw Error(where + ": cannot read: " + zip_file_strerror(file.get()));
       if (r == 0) break;
-      got += static_cast<zip_uint64_t>(r);
+      bytes.append(chunk, static_cast<size_t>(r));
+      if (bytes.size() > st.size) break;
     }
-    if (got != st.size)
-      throw Error(where + ": holds " + std::to_string(got) + " bytes but its zip entry says " + std::to_string(st.size));
+    if (bytes.size() > st.size)
+      throw Error(where + ": holds more than the " + std::to_string(st.size) + " bytes its zip entry says");
+    if (bytes.size() < st.size)
+      throw Error(where + ": holds " + std::to_string(bytes.size()) + " bytes but its zip entry says " +
+                  std::to_string(st.size));
     arrays.emplace_back(name.substr(0, name.size() - 4), parse_npy(bytes, path + " (" + name + ")"));
   }
   return arrays;
