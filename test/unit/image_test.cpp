@@ -2,6 +2,7 @@
 #include "invkit/io/image.h"
 
 #include <gtest/gtest.h>
+#include <stb_image_write.h>  // its implementation is in io/image.cpp
 
 #include "testing.h"
 
@@ -40,4 +41,33 @@ TEST(Image, FormatsOtherThanPngJpegAndBmpAreRefused) {
     EXPECT_EQ(error_of([&] { invkit::io::read_image(tmp / name); }),
               tmp / name + ": cannot read image: Image not of any known type, or corrupt");
   EXPECT_EQ(invkit::io::read_image(fixture("tiny-folder/dog/c.bmp")).sizes(), (std::vector<int64_t>{3, 3, 4}));
+}
+
+TEST(Image, HeaderClaimingMorePixelsThanTheFileCanHoldIsRefusedBeforeDecoding) {
+  // Found by fuzzing (libFuzzer: timeout): a 676-byte JPEG whose frame header
+  // says 64272x248; stb reads zeros past the end of a JPEG or BMP, so it
+  // allocated and decoded 16 million pixels of nothing.
+  const std::string f = fixture("jpeg-claims-64272x248.jpg");
+  EXPECT_EQ(error_of([&] { invkit::io::read_image(f); }),
+            f + ": cannot read image: its header says 64272x248 pixels, more than 676 bytes of JPEG can hold "
+                "(truncated or corrupt)");
+  // A BMP header (24 bits, 4000x3000) with no pixels after it.
+  TempDir tmp;
+  std::vector<uint8_t> bmp(54, 0);
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) bmp[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  bmp[0] = 'B', bmp[1] = 'M';
+  put32(2, 54), put32(10, 54), put32(14, 40), put32(18, 4000), put32(22, 3000);
+  bmp[26] = 1, bmp[28] = 24;
+  write_bytes(tmp / "short.bmp", bmp);
+  EXPECT_EQ(error_of([&] { invkit::io::read_image(tmp / "short.bmp"); }),
+            tmp / "short.bmp" + ": cannot read image: its header says 4000x3000 pixels, more than 54 bytes of BMP can "
+                                "hold (truncated or corrupt)");
+  // What the encoders write for the most compressible image, one colour, still reads.
+  const auto black = torch::zeros({1, 1024, 1024}, torch::kByte);
+  invkit::io::write_png(tmp / "black.png", black);
+  EXPECT_TRUE(torch::equal(invkit::io::read_image(tmp / "black.png"), black));
+  ASSERT_TRUE(stbi_write_jpg((tmp / "black.jpg").c_str(), 1024, 1024, 1, black.data_ptr<uint8_t>(), 50));
+  EXPECT_EQ(invkit::io::read_image(tmp / "black.jpg").sizes(), black.sizes());
 }

@@ -60,6 +60,31 @@ void check_jpeg_huffman_tables(const std::vector<uint8_t>& bytes, const std::str
   }
 }
 
+// The most pixels each format can pack into one byte of file, so that a
+// short file cannot make stb allocate and decode an image its header merely
+// claims (stb reads zeros past the end of a JPEG or BMP, so a cut file
+// decodes; a 676-byte JPEG claiming 64272x248 pixels took seconds): JPEG
+// spends at least one bit on every 8x8 block (its first scan's DC code),
+// PNG at least one bit per pixel through deflate's 1032:1, BMP one bit per pixel.
+void check_pixels_fit_file(const std::vector<uint8_t>& bytes, int64_t width, int64_t height, const std::string& path) {
+  struct Format {
+    const char* magic;
+    size_t magic_size;
+    const char* name;
+    int64_t pixels_per_byte;
+  };
+  static const Format kFormats[] = {{"\xFF\xD8", 2, "JPEG", 8 * 64}, {"\x89PNG", 4, "PNG", 8 * 1032}, {"BM", 2, "BMP", 8}};
+  const int64_t size = static_cast<int64_t>(bytes.size());
+  for (const Format& f : kFormats) {
+    if (bytes.size() < f.magic_size || std::memcmp(bytes.data(), f.magic, f.magic_size) != 0) continue;
+    // width and height are ints: the product fits in int64.
+    if (width * height > f.pixels_per_byte * size + 64 * 64)
+      throw Error(path + ": cannot read image: its header says " + std::to_string(width) + "x" + std::to_string(height) +
+                  " pixels, more than " + std::to_string(size) + " bytes of " + f.name + " can hold (truncated or corrupt)");
+    return;
+  }
+}
+
 }  // namespace
 
 torch::Tensor read_image(const std::string& path, int channels) {
@@ -72,6 +97,7 @@ torch::Tensor read_image(const std::string& path, int channels) {
   int w = 0, h = 0, stored = 0;
   if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &stored))
     throw Error(path + ": cannot read image: " + stbi_failure_reason());
+  check_pixels_fit_file(bytes, w, h, path);
   int want = channels > 0 ? channels : (stored <= 2 ? 1 : 3);
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &stored, want), stbi_image_free);
