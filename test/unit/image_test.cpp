@@ -18,6 +18,10 @@ TEST(Image, JpegHuffmanTableOfMoreThan256CodesIsAnErrorNotAnOverflow) {
   const std::string f = fixture("huffman-table-over-256-codes.jpg");
   EXPECT_EQ(error_of([&] { invkit::io::read_image(f); }),
             f + ": cannot read image: corrupt JPEG: a Huffman table of 651 codes (at most 256)");
+  // stb also takes FF fill bytes before the start-of-image marker: still a JPEG.
+  const std::string g = fixture("huffman-table-after-fill-bytes.jpg");
+  EXPECT_EQ(error_of([&] { invkit::io::read_image(g); }),
+            g + ": cannot read image: corrupt JPEG: a Huffman table of 887 codes (at most 256)");
   // The smallest such file: a DHT segment whose 16 counts add up to 257.
   TempDir tmp;
   std::vector<uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00, 0xFF, 0x02};

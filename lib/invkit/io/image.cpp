@@ -24,6 +24,15 @@ namespace invkit::io {
 
 namespace {
 
+// Where a JPEG's markers start, after its start-of-image marker (FF D8,
+// which stb also finds after more FF fill bytes), or 0 when `bytes` is no JPEG.
+size_t jpeg_body(const std::vector<uint8_t>& bytes) {
+  size_t i = 0;
+  if (bytes.empty() || bytes[i++] != 0xFF) return 0;
+  while (i < bytes.size() && bytes[i] == 0xFF) ++i;
+  return i < bytes.size() && bytes[i] == 0xD8 ? i + 1 : 0;
+}
+
 // stb_image 2.27 (Debian 12's libstb-dev) writes past its Huffman tables when
 // the 16 code counts of one JPEG table (DHT) add up to more than 256; 2.28
 // refuses them. Walks the markers the way stb does (segment lengths, fill
@@ -31,9 +40,9 @@ namespace {
 // data) and throws an Error for such a table before stb reads the file.
 void check_jpeg_huffman_tables(const std::vector<uint8_t>& bytes, const std::string& path) {
   const size_t size = bytes.size();
-  if (size < 2 || bytes[0] != 0xFF || bytes[1] != 0xD8) return;  // not a JPEG
+  size_t pos = jpeg_body(bytes);
+  if (pos == 0) return;
   auto at = [&](size_t i) -> unsigned { return i < size ? bytes[i] : 0; };  // stb reads 0 past the end
-  size_t pos = 2;
   while (pos < size) {
     if (bytes[pos++] != 0xFF) continue;
     while (pos < size && bytes[pos] == 0xFF) ++pos;
@@ -67,22 +76,28 @@ void check_jpeg_huffman_tables(const std::vector<uint8_t>& bytes, const std::str
 // spends at least one bit on every 8x8 block (its first scan's DC code),
 // PNG at least one bit per pixel through deflate's 1032:1, BMP one bit per pixel.
 void check_pixels_fit_file(const std::vector<uint8_t>& bytes, int64_t width, int64_t height, const std::string& path) {
-  struct Format {
-    const char* magic;
-    size_t magic_size;
-    const char* name;
-    int64_t pixels_per_byte;
+  const auto starts = [&](const char* magic, size_t n) {
+    return bytes.size() >= n && std::memcmp(bytes.data(), magic, n) == 0;
   };
-  static const Format kFormats[] = {{"\xFF\xD8", 2, "JPEG", 8 * 64}, {"\x89PNG", 4, "PNG", 8 * 1032}, {"BM", 2, "BMP", 8}};
-  const int64_t size = static_cast<int64_t>(bytes.size());
-  for (const Format& f : kFormats) {
-    if (bytes.size() < f.magic_size || std::memcmp(bytes.data(), f.magic, f.magic_size) != 0) continue;
-    // width and height are ints: the product fits in int64.
-    if (width * height > f.pixels_per_byte * size + 64 * 64)
-      throw Error(path + ": cannot read image: its header says " + std::to_string(width) + "x" + std::to_string(height) +
-                  " pixels, more than " + std::to_string(size) + " bytes of " + f.name + " can hold (truncated or corrupt)");
+  const char* format = nullptr;
+  int64_t per_byte = 0;
+  if (jpeg_body(bytes)) {
+    format = "JPEG";
+    per_byte = 8 * 64;
+  } else if (starts("\x89PNG", 4)) {
+    format = "PNG";
+    per_byte = 8 * 1032;
+  } else if (starts("BM", 2)) {
+    format = "BMP";
+    per_byte = 8;
+  } else {
     return;
   }
+  const int64_t size = static_cast<int64_t>(bytes.size());
+  // width and height are ints: the product fits in int64.
+  if (width * height > per_byte * size + 64 * 64)
+    throw Error(path + ": cannot read image: its header says " + std::to_string(width) + "x" + std::to_string(height) +
+                " pixels, more than " + std::to_string(size) + " bytes of " + format + " can hold (truncated or corrupt)");
 }
 
 }  // namespace
