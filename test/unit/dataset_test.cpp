@@ -193,3 +193,22 @@ TEST(Dataset, NonUtf8TextInTheManifestIsStoredEscaped) {
   EXPECT_EQ(e.extra["history"][0]["arguments"][1], "out\\xff.st");
   std::remove(path.c_str());
 }
+
+TEST(Dataset, ManifestNestedAMillionLevelsDeepIsAnErrorNotAStackOverflow) {
+  // Found while fuzzing the manifest reader (by hand: the fuzzer's inputs stay
+  // under 4 KB): a manifest of 300000 nested arrays parsed, then overflowed
+  // the stack when it was copied, since nlohmann copies recursively.
+  Dataset d = tiny();
+  std::string path = temp_path("deep.st");
+  const std::string deep = "{\"x\":" + std::string(300000, '[') + std::string(300000, ']') + "}";
+  invkit::io::write_safetensors(path, {{"images", d.images}, {"labels", d.labels}}, {{invkit::io::kManifestKey, deep}});
+  const std::string what = path + ": manifest (__metadata__[\"invkit\"]) nests arrays and objects more than 127 levels deep";
+  EXPECT_EQ(load_error(path), what);
+  try {
+    invkit::io::read_manifest(path);
+    ADD_FAILURE() << "read_manifest took it";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.what(), what);
+  }
+  std::remove(path.c_str());
+}

@@ -219,6 +219,15 @@ TEST(SafetensorsRules, HeaderThatIsNotJsonIsRefused) {  // InvalidHeaderDeserial
   EXPECT_NE(parse_error(make_file("{/* c */}", 0)).find("header is not JSON"), std::string::npos);
 }
 
+TEST(SafetensorsRules, HeaderNestedDeeperThanSerdeJsonReadsIsRefused) {  // InvalidHeaderDeserialization
+  // serde_json (the reference's parser) stops at 128 levels of arrays and
+  // objects; so does invkit, before a value deep enough to overflow the stack
+  // when copied or printed is built.
+  const std::string deep = "{\"a\":{\"dtype\":\"U8\",\"shape\":" + std::string(200000, '[') + std::string(200000, ']') +
+                           ",\"data_offsets\":[0,0]}}";
+  EXPECT_EQ(parse_error(make_file(deep, 0)), kPrefix + "header nests arrays and objects more than 127 levels deep");
+}
+
 TEST(SafetensorsRules, HeaderPaddedWithWhitespaceIsRead) {
   // The reference's test_whitespace_padded_header and
   // test_whitespace_leading_padded_header: JSON whitespace on either side.

@@ -90,6 +90,17 @@ TEST(Utf8, StrictJsonRefusesDuplicateKeysAtAnyDepth) {
             "t is not JSON: a NUL byte at offset 2");
 }
 
+TEST(Utf8, StrictJsonRefusesNestingDeeperThanTheSafetensorsReference) {
+  // 127 levels as serde_json reads them; one more is refused before a deep
+  // value is built (copies, dumps and escapes recurse once per level).
+  auto nested = [](int levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+  EXPECT_TRUE(invkit::io::parse_json_strict(nested(127), "t").is_array());
+  EXPECT_EQ(error_of([&] { invkit::io::parse_json_strict(nested(128), "t"); }),
+            "t nests arrays and objects more than 127 levels deep");
+  EXPECT_EQ(error_of([&] { invkit::io::parse_json_strict("{\"a\":" + nested(1000000) + "}", "t"); }),
+            "t nests arrays and objects more than 127 levels deep");
+}
+
 TEST(Latin1, EveryByteBecomesItsCodePoint) {
   EXPECT_EQ(invkit::io::latin1_to_utf8("caf\xe9"), "caf\xc3\xa9");
   EXPECT_EQ(invkit::io::latin1_to_utf8("\xff\x80 a"), "\xc3\xbf\xc2\x80 a");

@@ -161,9 +161,11 @@ nlohmann::json parse_json_strict(std::string_view text, const std::string& what)
   struct Duplicate {
     std::string key;
   };
+  struct TooDeep {};
   std::vector<std::set<std::string>> open;  // the keys seen so far in each enclosing object
-  auto callback = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+  auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using E = nlohmann::json::parse_event_t;
+    if ((event == E::object_start || event == E::array_start) && depth + 1 > kMaxJsonDepth) throw TooDeep{};
     if (event == E::object_start) open.emplace_back();
     if (event == E::object_end && !open.empty()) open.pop_back();
     if (event == E::key && !open.empty() && !open.back().insert(parsed.get<std::string>()).second)
@@ -180,6 +182,8 @@ nlohmann::json parse_json_strict(std::string_view text, const std::string& what)
     throw Error(what + " is not JSON: " + e.what());
   } catch (const Duplicate& d) {
     throw Error(what + " has the key \"" + escape_text(d.key) + "\" twice in one object");
+  } catch (const TooDeep&) {
+    throw Error(what + " nests arrays and objects more than " + std::to_string(kMaxJsonDepth) + " levels deep");
   }
 }
 

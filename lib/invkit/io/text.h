@@ -43,8 +43,13 @@ std::string dump_json(const nlohmann::json& j, int indent = -1);
 // Parses JSON text strictly: a syntax error is an Error "WHAT is not JSON:
 // ...", and so is a key that appears twice in one object, at any depth
 // ("WHAT has the key "K" twice in one object"; nlohmann alone would keep
-// the last one in silence).
+// the last one in silence), and arrays and objects nested more than
+// kMaxJsonDepth levels deep: copying, printing or escaping a value recurses
+// once per level, and a file can nest a million ("[[[[...").
 nlohmann::json parse_json_strict(std::string_view text, const std::string& what);
+
+// serde_json's limit, with which the safetensors reference reads headers.
+constexpr int kMaxJsonDepth = 127;
 
 // How the bytes of names (class folders, class-name files) are read.
 enum class NameEncoding { utf8, latin1 };
