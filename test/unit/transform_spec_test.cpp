@@ -95,3 +95,12 @@ TEST(TransformSpec, BadSpecsPointAtTheOffendingPart) {
     EXPECT_EQ(e.find('\n'), std::string::npos) << "one line: " << e;
   }
 }
+
+TEST(TransformSpec, ParenthesesNestedTooDeepAreAUsageErrorNotAStackOverflow) {
+  // Found while fuzzing (by hand: the fuzzer's inputs stay under 4 KB): the
+  // parser recursed once per '(' and 200000 of them overflowed the stack.
+  auto nested = [](int levels) { return std::string(levels, '(') + "identity" + std::string(levels, ')'); };
+  EXPECT_EQ(canonical(nested(100)), "identity");
+  EXPECT_NE(error_of(nested(101)).find("column 101: parentheses nested more than 100 deep"), std::string::npos);
+  EXPECT_NE(error_of(nested(200000)).find("parentheses nested more than 100 deep"), std::string::npos);
+}

@@ -152,9 +152,13 @@ class Parser {
 
   SpecNode term() {
     if (peek('(')) {
+      // The parser recurses once per '(': a spec of a million of them would
+      // overflow the stack (found while fuzzing, with an input beyond its 4 KB).
+      if (++depth_ > kMaxDepth) fail(pos_, pos_ + 1, "parentheses nested more than " + std::to_string(kMaxDepth) + " deep");
       ++pos_;
       SpecNode n = choice();
       expect(')', "to close '('");
+      --depth_;
       return n;
     }
     return op();
@@ -229,8 +233,10 @@ class Parser {
     for (auto& c : n.children) relocate(c, b, e);
   }
 
+  static constexpr int kMaxDepth = 100;
   const std::string& s_;
   size_t pos_ = 0;
+  int depth_ = 0;  // parentheses open
 };
 
 bool needs_parens(const SpecNode& child, SpecNode::Kind parent) {
