@@ -5,6 +5,9 @@
 #include <stb_image_write.h>  // its implementation is in io/image.cpp
 #include <zlib.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "testing.h"
 
 using invkit::testing::error_of;
@@ -104,4 +107,23 @@ TEST(Image, PngWithAnEmptyIdatChunkDecodes) {
   write_bytes(tmp / "empty-idat.png", png);
   EXPECT_TRUE(torch::equal(invkit::io::read_image(tmp / "empty-idat.png"),
                            torch::tensor({10, 20, 30, 40}, torch::kByte).view({1, 2, 2})));
+}
+
+TEST(Image, CorruptJpegGetsTheSameAnswerWhateverTheHeapHeld) {
+  // Found by fuzzing: this file's scan uses an AC Huffman table it never
+  // defines, and stb 2.27 leaves its decoder state uninitialized (2.28 zeroes
+  // it), so the table was whatever the heap held: once, under the fuzzer, an
+  // assertion in stbi__jpeg_huff_decode; with random heap contents stb's own
+  // reason changes from run to run ("bad huffman code", "expected marker").
+  // stb's allocations are zeroed now. (The message a user sees, "Corrupt
+  // JPEG", hid the difference before too: this pins the answer.)
+  const std::string f = fixture("jpeg-uninitialized-decoder-state.jpg");
+  for (int fill : {0x00, 0x55, 0xFF}) {
+    for (size_t size : {16384u, 20000u, 24576u, 32768u}) {  // about stb's decoder state
+      void* dirty = std::malloc(size);
+      std::memset(dirty, fill, size);
+      std::free(dirty);
+    }
+    EXPECT_EQ(error_of([&] { invkit::io::read_image(f); }), f + ": cannot read image: Corrupt JPEG") << "heap filled with " << fill;
+  }
 }

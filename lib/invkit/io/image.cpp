@@ -1,5 +1,6 @@
 #include "invkit/io/image.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -17,6 +18,13 @@
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
+// Zeroed allocations: stb 2.27 leaves fields of its JPEG decoder's state
+// uninitialized, so a corrupt file decoded differently from run to run
+// (2.28 zeroes that state; found by fuzzing, an assertion in
+// stbi__jpeg_huff_decode that fired only on some runs).
+#define STBI_MALLOC(size) std::calloc(1, size)
+#define STBI_REALLOC(p, size) std::realloc(p, size)
+#define STBI_FREE(p) std::free(p)
 #include <stb_image.h>
 #include <stb_image_write.h>
 
