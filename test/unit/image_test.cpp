@@ -72,6 +72,12 @@ TEST(Image, HeaderClaimingMorePixelsThanTheFileCanHoldIsRefusedBeforeDecoding) {
   EXPECT_EQ(error_of([&] { invkit::io::read_image(tmp / "short.bmp"); }),
             tmp / "short.bmp" + ": cannot read image: its header says 4000x3000 pixels, more than 54 bytes of BMP can "
                                 "hold (truncated or corrupt)");
+  // A top-down BMP (negative height, as stbi_info gives it) claiming 772x524288 (found by fuzzing: it passed as
+  // negative, then stb allocated 1.2 GB and decoded zeros past the end).
+  const std::string g = fixture("bmp-top-down-claims-772x524288.bmp");
+  EXPECT_EQ(error_of([&] { invkit::io::read_image(g); }),
+            g + ": cannot read image: its header says 772x524288 pixels, more than 54 bytes of BMP can hold (truncated or "
+                "corrupt)");
   // What the encoders write for the most compressible image, one colour, still reads.
   const auto black = torch::zeros({1, 1024, 1024}, torch::kByte);
   invkit::io::write_png(tmp / "black.png", black);

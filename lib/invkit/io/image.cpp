@@ -102,7 +102,11 @@ void check_pixels_fit_file(const std::vector<uint8_t>& bytes, int64_t width, int
     return;
   }
   const int64_t size = static_cast<int64_t>(bytes.size());
-  // width and height are ints: the product fits in int64.
+  // stbi_info gives a top-down BMP's height as stored, negative (found by
+  // fuzzing: -524288 let 772x524288 pixels through); the decoder takes its
+  // absolute value. Both are ints: the product fits in int64.
+  width = std::abs(width);
+  height = std::abs(height);
   if (width * height > per_byte * size + 64 * 64)
     throw Error(path + ": cannot read image: its header says " + std::to_string(width) + "x" + std::to_string(height) +
                 " pixels, more than " + std::to_string(size) + " bytes of " + format + " can hold (truncated or corrupt)");
