@@ -133,3 +133,13 @@ TEST(Image, CorruptJpegGetsTheSameAnswerWhateverTheHeapHeld) {
     EXPECT_EQ(error_of([&] { invkit::io::read_image(f); }), f + ": cannot read image: Corrupt JPEG") << "heap filled with " << fill;
   }
 }
+
+TEST(Image, PngChunkRunningPastTheEndIsRefusedBeforeStbAllocatesIt) {
+  // Found by fuzzing (libFuzzer: out-of-memory, malloc(2147483648)): stb grows
+  // its buffer by an IDAT chunk's stated length before reading the chunk, so
+  // this 98-byte file asked for 2 GiB.
+  const std::string f = fixture("png-idat-claims-2gib.png");
+  EXPECT_EQ(error_of([&] { invkit::io::read_image(f); }),
+            f + ": cannot read image: corrupt PNG: its IDAT chunk of 2046820370 bytes runs past the end of the file "
+                "(truncated?)");
+}
