@@ -194,7 +194,7 @@ TEST(Dataset, NonUtf8TextInTheManifestIsStoredEscaped) {
   std::remove(path.c_str());
 }
 
-TEST(Dataset, ManifestNestedAMillionLevelsDeepIsAnErrorNotAStackOverflow) {
+TEST(Dataset, DeeplyNestedManifestIsAnErrorNotAStackOverflow) {
   // Found while fuzzing the manifest reader (by hand: the fuzzer's inputs stay
   // under 4 KB): a manifest of 300000 nested arrays parsed, then overflowed
   // the stack when it was copied, since nlohmann copies recursively.
