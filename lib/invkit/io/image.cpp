@@ -11,22 +11,7 @@
 #include "invkit/error.h"
 #include "invkit/io/file.h"
 
-// stb: the implementations live in this file only. Only the formats invkit
-// reads (docs/convert.md): every other decoder is code that a file with the
-// wrong name could reach.
-#define STB_IMAGE_IMPLEMENTATION
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STBI_FAILURE_USERMSG
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_BMP
-// Zeroed allocations: stb 2.27 leaves fields of its JPEG decoder's state
-// uninitialized, so a corrupt file decoded differently from run to run
-// (2.28 zeroes that state; found by fuzzing, an assertion in
-// stbi__jpeg_huff_decode that fired only on some runs).
-#define STBI_MALLOC(size) std::calloc(1, size)
-#define STBI_REALLOC(p, size) std::realloc(p, size)
-#define STBI_FREE(p) std::free(p)
+// stb's implementation is compiled in io/stb.cpp.
 #include <stb_image.h>
 #include <stb_image_write.h>
 
