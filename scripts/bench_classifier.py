@@ -4,8 +4,10 @@ LDAM-DRW code (3 stages 16/32/64, BasicBlock, option-A shortcuts, global
 average pooling), written from its description, timed the way the paper's
 code trains: SGD momentum 0.9, wd 2e-4, cross-entropy, batch 128, 1x28x28.
 
-usage: bench_classifier.py ARCH [--threads 2] [--steps 20] [--repeats 3]
+usage: bench_classifier.py ARCH [--threads 2] [--steps 20] [--repeats 3] [--compile]
 Prints one JSON object: train and eval images/s (median of repeats).
+--compile runs the model through torch.compile (PyTorch 2.x; its default
+inductor backend); the warm-up steps compile it for training and for eval.
 """
 import argparse
 import json
@@ -71,18 +73,20 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--compile", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = ResNet(int(a.arch[6:]))
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4)
+    net = torch.compile(model) if a.compile else model
     x = torch.randn(a.batch, 1, 28, 28)
     y = torch.randint(0, 10, (a.batch,))
 
     def train_steps(k):
         model.train()
         for _ in range(k):
-            loss = F.cross_entropy(model(x), y)
+            loss = F.cross_entropy(net(x), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -91,7 +95,7 @@ def main():
         model.eval()
         with torch.no_grad():
             for _ in range(k):
-                model(x)
+                net(x)
 
     train_steps(2)  # warm-up
     eval_steps(2)
@@ -106,7 +110,7 @@ def main():
         eval_steps(a.steps)
         evals.append(images / (time.perf_counter() - t))
         eval_cpu.append(images / (time.process_time() - c))
-    print(json.dumps({"arch": a.arch, "threads": a.threads, "batch": a.batch,
+    print(json.dumps({"arch": a.arch, "torch": torch.__version__, "compile": a.compile, "threads": a.threads, "batch": a.batch,
                       "train_images_per_second": statistics.median(train),
                       "eval_images_per_second": statistics.median(evals),
                       "train_images_per_cpu_second": statistics.median(train_cpu),

@@ -8,7 +8,9 @@ ToTensor), then resnet20 on the originals and the transformed stacks, then
 KL(P(.|x) || P(.|x')). Written from that description; the model is the one of
 bench_classifier.py (untrained: speed does not depend on the weights).
 
-usage: bench_ekld_reference.py TEST-IMAGES.gz TEST-LABELS.gz [--threads 2] [--per-class 40] [--samples 100]
+usage: bench_ekld_reference.py TEST-IMAGES.gz TEST-LABELS.gz [--threads 2] [--per-class 40] [--samples 100] [--compile]
+--compile runs the model through torch.compile (PyTorch 2.x), compiled on one
+class's shapes before the clock starts.
 Prints one JSON object: seconds for the whole protocol, and of them the
 seconds spent transforming images (the rest is the model and the KL).
 """
@@ -41,6 +43,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--per-class", type=int, default=40)
     ap.add_argument("--samples", type=int, default=100)
+    ap.add_argument("--compile", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -48,6 +51,11 @@ def main():
     images = read_idx(a.images, 16).reshape(-1, 28, 28)
     labels = read_idx(a.labels, 8)
     model = ResNet(20).eval()
+    if a.compile:
+        model = torch.compile(model)
+        with torch.no_grad():  # compile for both shapes the protocol uses
+            model(torch.zeros(a.per_class, 1, 28, 28))
+            model(torch.zeros(a.per_class * a.samples, 1, 28, 28))
     tfm = Compose([ToPILImage(), RandomRotation(180, Image.BICUBIC), ToTensor()])
     orig_tfm = Compose([ToPILImage(), ToTensor()])
     mean, std = 0.2860, 0.3530
@@ -74,7 +82,7 @@ def main():
             q = Categorical(logits=tfmd_logits)
             klds.append(kl_divergence(p, q).mean().item())
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "transform_seconds": transform_seconds, "classes": 10, "per_class": a.per_class, "samples": a.samples}))
+    print(json.dumps({"torch": torch.__version__, "compile": a.compile, "seconds": seconds, "transform_seconds": transform_seconds, "classes": 10, "per_class": a.per_class, "samples": a.samples}))
 
 
 if __name__ == "__main__":

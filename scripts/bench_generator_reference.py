@@ -7,7 +7,9 @@ LSGAN on the detached fake) then a generator update (encode, decode the
 reconstruction and the translation, encode the translation again, L1 terms
 and LSGAN), each optimizer its own zero_grad/step.
 
-usage: bench_generator_reference.py C H W train1|train32|sample  -> one JSON line
+usage: bench_generator_reference.py C H W train1|train32|sample [--compile]  -> one JSON line
+--compile runs the networks' encode, decode and losses through torch.compile
+(PyTorch 2.x); the warm-up iteration compiles them.
 """
 import json
 import sys
@@ -147,6 +149,10 @@ def main():
     gen, dis = Gen(c), Dis(c)
     init(gen, "kaiming")
     init(dis, "gaussian")
+    compiled = "--compile" in sys.argv[5:]
+    if compiled:
+        gen.encode, gen.decode = torch.compile(gen.encode), torch.compile(gen.decode)
+        dis.dis_loss, dis.gen_loss = torch.compile(dis.dis_loss), torch.compile(dis.gen_loss)
     opt = dict(lr=1e-4, betas=(0.5, 0.999), weight_decay=1e-4)
     gopt, dopt = torch.optim.Adam(gen.parameters(), **opt), torch.optim.Adam(dis.parameters(), **opt)
 
@@ -188,7 +194,7 @@ def main():
             t = time.perf_counter()
             sample()
             rate = batch / (time.perf_counter() - t)
-    print(json.dumps({"side": "pytorch", "what": what, "batch": batch, "per_s": rate,
+    print(json.dumps({"side": "pytorch", "torch": torch.__version__, "compile": compiled, "what": what, "batch": batch, "per_s": rate,
                       "threads": torch.get_num_threads()}), flush=True)
 
 
