@@ -23,10 +23,9 @@ import time
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.distributions import Categorical
 from torch.distributions.kl import kl_divergence
-from torchvision.transforms import Compose, RandomRotation, ToPILImage, ToTensor
+from torchvision.transforms import Compose, InterpolationMode, RandomRotation, ToPILImage, ToTensor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_classifier import ResNet  # noqa: E402
@@ -56,7 +55,7 @@ def main():
         with torch.no_grad():  # compile for both shapes the protocol uses
             model(torch.zeros(a.per_class, 1, 28, 28))
             model(torch.zeros(a.per_class * a.samples, 1, 28, 28))
-    tfm = Compose([ToPILImage(), RandomRotation(180, Image.BICUBIC), ToTensor()])
+    tfm = Compose([ToPILImage(), RandomRotation(180, InterpolationMode.BICUBIC), ToTensor()])
     orig_tfm = Compose([ToPILImage(), ToTensor()])
     mean, std = 0.2860, 0.3530
 

@@ -7,14 +7,18 @@
 #include <cstdio>
 #include <limits>
 
+#include "invkit/checkpoint/generator.h"
 #include "invkit/cli/progress.h"
+#include "invkit/cli/specs.h"
 #include "invkit/cli/tool.h"
 #include "invkit/data/class_match.h"
 #include "invkit/data/dataset.h"
+#include "invkit/data/sampling.h"
 #include "invkit/error.h"
 #include "invkit/io/file.h"
 #include "invkit/io/image.h"
 #include "invkit/models/generator_sampling.h"
+#include "invkit/random.h"
 #include "invkit/transforms/transform.h"
 
 namespace {
@@ -28,32 +32,11 @@ struct Options {
   bool keep_original = false; // the untransformed image first
   bool record_params = false; // store the drawn parameters in `params`
   std::string preview;        // PNG grid of the first images and their samples
-  std::string shard;          // "i/n": the i-th (1-based) of n contiguous parts of the rows
+  std::string shard;          // "i/n": the i-th (0-based) of n contiguous parts of the rows
   int64_t batch = 8192;       // input images per transform call
 };
 
 constexpr int64_t kPreviewImages = 8, kPreviewSamples = 8;
-
-struct Shard {
-  int64_t index = 1, count = 1;
-};
-
-Shard parse_shard(const std::string& s) {
-  Shard sh;
-  auto slash = s.find('/');
-  try {
-    size_t a = 0, b = 0;
-    if (slash == std::string::npos) throw std::invalid_argument(s);
-    sh.index = std::stoll(s.substr(0, slash), &a);
-    sh.count = std::stoll(s.substr(slash + 1), &b);
-    if (a != slash || b != s.size() - slash - 1) throw std::invalid_argument(s);
-  } catch (const std::exception&) {
-    throw invkit::UsageError("--shard " + s + ": expected i/n, e.g. 2/8");
-  }
-  if (sh.count < 1 || sh.index < 1 || sh.index > sh.count)
-    throw invkit::UsageError("--shard " + s + ": need 1 <= i <= n (shards are numbered from 1)");
-  return sh;
-}
 
 }  // namespace
 
@@ -66,7 +49,7 @@ int main(int argc, char** argv) {
       "  augment --transform rotate --seed 0 lt.st -o rot-lt.st\n"
       "  augment --transform dilate-erode --samples 4 --keep-original --preview dil.png lt.st -o dil.st\n"
       "  augment --transform '0.5:rotate(-30,30)|0.5:scale(0.8,1.2)+background(0,100)' --record-params in.st -o out.st\n"
-      "  augment --transform background --shard 2/4 fmnist.st -o part2.st   # then: resample --concat part*.st -o all.st");
+      "  augment --transform background --shard 1/4 fmnist.st -o part1.st   # then: resample --concat part*.st -o all.st");
   auto& app = tool.app();
   app.add_option("input", opt.input, "data set, or - for stdin")->required();
   app.add_option("-o,--output", opt.output, "output data set, or - for stdout")->required();
@@ -80,15 +63,16 @@ int main(int argc, char** argv) {
   app.add_flag("--record-params", opt.record_params,
                "store each row's drawn parameters in `params` (columns named in the manifest's params_columns)");
   app.add_option("--preview", opt.preview, "write a PNG grid: one row per image (first 8): original, then samples");
-  app.add_option("--shard", opt.shard, "process only the i-th of n contiguous parts of the input rows (1 <= i <= n)");
+  app.add_option("--shard", opt.shard, "process only the i-th (0-based) of n contiguous, nearly equal parts of the input rows");
   app.add_option("--batch", opt.batch, "input images per transform call (memory bound; results do not depend on it)")
       ->check(CLI::PositiveNumber);
-  tool.add_device().add_threads().add_seed().add_quiet().add_log();
+  tool.add_device().add_threads().add_seed().add_quiet().add_log("one JSON object for the run (rows, timings)");
 
   return tool.run(argc, argv, [&] {
     if (opt.transform.empty() == opt.generator.empty())
       throw invkit::UsageError("give one of --transform SPEC or --generator GEN (see augment --help)");
-    Shard shard = opt.shard.empty() ? Shard{} : parse_shard(opt.shard);
+    const auto [shard_index, shard_count] =
+        opt.shard.empty() ? std::pair<int64_t, int64_t>{0, 1} : invkit::cli::parse_shard_spec(opt.shard);
     invkit::io::refuse_binary_to_terminal(opt.output);
     const torch::Device device = tool.device();
     const uint64_t seed = tool.common().seed;
@@ -102,7 +86,7 @@ int main(int argc, char** argv) {
       transform = invkit::transforms::parse_transform(opt.transform);
       names = transform->param_names();
     } else {
-      generator = invkit::models::load_generator(opt.generator, device);
+      generator = invkit::checkpoint::load_generator(opt.generator, device);
       for (int64_t i = 0; i < generator.options.style_dim; ++i) names.push_back("style" + std::to_string(i));
     }
     auto draw = [&](const torch::Tensor& x, const torch::Tensor& keys, torch::Tensor* p) {
@@ -115,7 +99,8 @@ int main(int argc, char** argv) {
     if (!opt.generator.empty())
       invkit::check_generator_classes(generator.manifest, opt.generator, in, invkit::io::input_name(opt.input));
     const int64_t N = in.size(), K = opt.samples, per = K + (opt.keep_original ? 1 : 0);
-    const int64_t lo = (shard.index - 1) * N / shard.count, hi = shard.index * N / shard.count, n = hi - lo;
+    const auto [lo, hi] = invkit::shard_range(N, shard_index, shard_count);
+    const int64_t n = hi - lo;
     // 0 rows augment to 0 rows, but a preview of nothing cannot be drawn: refuse before any work.
     if (!opt.preview.empty() && n == 0)
       throw invkit::Error((opt.shard.empty() ? invkit::io::input_name(opt.input)
@@ -143,13 +128,12 @@ int main(int argc, char** argv) {
       const int64_t e = std::min(n, b + opt.batch), m = e - b;
       auto src = in.images.slice(0, lo + b, lo + e);
       if (K > 1) src = src.repeat_interleave(K, 0);
-      auto keys = (torch::arange(lo + b, lo + e, torch::kLong) * (K + 1)).view({m, 1}) +
-                  torch::arange(1, K + 1, torch::kLong).view({1, K});
+      auto keys = invkit::augment_keys(lo + b, lo + e, K);
       torch::Tensor p;
       auto x = src.to(device);
       auto t0 = std::chrono::steady_clock::now();
       std::clock_t c0 = std::clock();
-      auto y = draw(x, keys.view(-1), opt.record_params ? &p : nullptr).to(torch::kCPU);
+      auto y = draw(x, keys, opt.record_params ? &p : nullptr).to(torch::kCPU);
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       cpu_seconds += static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
       images5.slice(0, b, e).slice(1, first, per).copy_(y.view({m, K, C, H, W}));

@@ -5,9 +5,9 @@
 #include "invkit/cli/tool.h"
 #include "invkit/data/class_names.h"
 #include "invkit/data/dataset.h"
+#include "invkit/data/export.h"
 #include "invkit/error.h"
 #include "invkit/io/cifar.h"
-#include "invkit/io/export.h"
 #include "invkit/io/file.h"
 #include "invkit/io/idx.h"
 #include "invkit/io/image.h"
@@ -143,8 +143,8 @@ void run_export(const Options& opt) {
   if (opt.to_dir.empty() && opt.sheet.empty()) throw invkit::UsageError("export needs --to-dir DIR and/or --sheet FILE.png");
   if (!opt.sheet.empty()) invkit::io::refuse_binary_to_terminal(opt.sheet);
   invkit::Dataset d = invkit::Dataset::load(opt.input);
-  if (!opt.to_dir.empty()) invkit::io::export_image_folder(d, opt.to_dir, opt.force);
-  if (!opt.sheet.empty()) invkit::io::write_png(opt.sheet, invkit::io::contact_sheet(d, opt.per_class));
+  if (!opt.to_dir.empty()) invkit::export_image_folder(d, opt.to_dir, opt.force);
+  if (!opt.sheet.empty()) invkit::io::write_png(opt.sheet, invkit::contact_sheet(d, opt.per_class));
 }
 
 CLI::App* add_import(CLI::App& app, const char* name, const char* description, const char* examples, Options& opt) {

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "invkit/checkpoint/classifier.h"
+#include "invkit/checkpoint/external_model.h"
 #include "invkit/cli/model_options.h"
 #include "invkit/cli/tool.h"
 #include "invkit/data/dataset.h"
@@ -12,8 +14,6 @@
 #include "invkit/io/text.h"
 #include "invkit/metrics/accuracy.h"
 #include "invkit/models/classifier.h"
-#include "invkit/train/checkpoint.h"
-#include "invkit/train/external_model.h"
 #include "invkit/transforms/transform.h"
 
 namespace {
@@ -22,7 +22,7 @@ struct Options {
   std::string checkpoint, data, transform, csv;
   int64_t batch = 256;
   invkit::metrics::ShotThresholds shots;
-  invkit::train::ExternalOptions external;
+  invkit::checkpoint::ExternalOptions external;
 };
 
 }  // namespace
@@ -42,10 +42,8 @@ int main(int argc, char** argv) {
   app.add_option("--transform", opt.transform, "transform SPEC applied to the images first");
   app.add_option("--csv", opt.csv, "also write per-class rows (class, name, train_count, support, accuracy) to FILE");
   app.add_option("--batch", opt.batch, "images per forward pass")->check(CLI::PositiveNumber);
-  app.add_option("--many", opt.shots.many, "many-shot: classes with more training examples than this");
-  app.add_option("--few", opt.shots.few, "few-shot: classes with fewer training examples than this");
   invkit::cli::add_external_model_options(app, opt.external, false);
-  tool.add_device().add_threads().add_seed();
+  tool.add_device().add_threads().add_seed().add_shot_groups(opt.shots.many, opt.shots.few);
   return tool.run(argc, argv, [&] {
     std::unique_ptr<invkit::transforms::Transform> transform;
     if (!opt.transform.empty()) transform = invkit::transforms::parse_transform(opt.transform);
@@ -53,8 +51,8 @@ int main(int argc, char** argv) {
     auto data = invkit::Dataset::load(opt.data);
     const std::string name = invkit::io::input_name(opt.data);
     data.require_rows(name, "there is nothing to evaluate (an accuracy of 0 rows is not a number)");
-    auto clf = invkit::train::load_any_classifier(opt.checkpoint, device, opt.external, data, name);
-    invkit::train::check_data_matches(clf, data, opt.checkpoint, name);  // labels now in the checkpoint's classes
+    auto clf = invkit::checkpoint::load_any_classifier(opt.checkpoint, device, opt.external, data, name);
+    invkit::checkpoint::check_data_matches(clf, data, opt.checkpoint, name);  // labels now in the checkpoint's classes
     if (transform) {
       // Row i draws from (seed, i): the same bytes for any --batch or device count.
       auto keys = torch::arange(data.size(), torch::kLong);

@@ -4,8 +4,11 @@
 #include <filesystem>
 #include <iostream>
 
-#include "invkit/cli/progress.h"
+#include "invkit/checkpoint/classifier.h"
+#include "invkit/checkpoint/external_model.h"
+#include "invkit/checkpoint/generator.h"
 #include "invkit/cli/model_options.h"
+#include "invkit/cli/progress.h"
 #include "invkit/cli/tool.h"
 #include "invkit/data/class_match.h"
 #include "invkit/data/dataset.h"
@@ -16,11 +19,9 @@
 #include "invkit/io/safetensors.h"
 #include "invkit/io/text.h"
 #include "invkit/metrics/ekld_protocol.h"
-#include "invkit/metrics/svg_plot.h"
 #include "invkit/models/classifier.h"
 #include "invkit/models/generator_sampling.h"
-#include "invkit/train/checkpoint.h"
-#include "invkit/train/external_model.h"
+#include "invkit/report/svg_plot.h"
 #include "invkit/transforms/transform.h"
 
 namespace {
@@ -36,7 +37,7 @@ struct Options {
   int64_t batch = 128;             // transformed images per forward pass (larger is slower on CPU)
   int64_t many = 100, few = 20;    // shot-group thresholds on training size
   std::string csv, plot, dump_logits;
-  invkit::train::ExternalOptions external;  // for classifiers trained elsewhere
+  invkit::checkpoint::ExternalOptions external;  // for classifiers trained elsewhere
 };
 
 }  // namespace
@@ -63,13 +64,11 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--samples", opt.samples, "draws of T(.|x) per image")->check(CLI::PositiveNumber);
   app.add_option("--batch", opt.batch, "transformed images per forward pass")->check(CLI::PositiveNumber);
-  app.add_option("--many", opt.many, "many-shot: classes with more training examples than this");
-  app.add_option("--few", opt.few, "few-shot: classes with fewer training examples than this");
   app.add_option("--csv", opt.csv, "also write the per-class rows to FILE");
   app.add_option("--plot", opt.plot, "write an SVG scatter of eKLD against training class size to FILE");
   app.add_option("--dump-logits", opt.dump_logits, "write original and transformed logits (safetensors) to FILE");
   invkit::cli::add_external_model_options(app, opt.external, true);
-  tool.add_device().add_threads().add_seed().add_quiet();
+  tool.add_device().add_threads().add_seed().add_quiet().add_shot_groups(opt.many, opt.few);
   return tool.run(argc, argv, [&] {
     if (opt.transform.empty() == opt.generator.empty())
       throw invkit::UsageError("give the transformation: --transform SPEC or --generator GEN");
@@ -91,7 +90,7 @@ int main(int argc, char** argv) {
         return transform->apply(x.to(device), seed, keys).to(torch::kCPU);
       };
     } else {
-      generator = invkit::models::load_generator(opt.generator, device);
+      generator = invkit::checkpoint::load_generator(opt.generator, device);
       settings["generator"] = opt.generator;
       draw = [&](const torch::Tensor& x, const torch::Tensor& keys) {
         return invkit::models::generate(generator, x.to(device), seed, keys).to(torch::kCPU);
@@ -103,15 +102,15 @@ int main(int argc, char** argv) {
     data.require_rows(data_name, "there are no images to measure invariance on");
     settings["data"] = data_name;
     if (!opt.generator.empty()) invkit::check_generator_classes(generator.manifest, opt.generator, data, data_name);
-    std::vector<invkit::train::LoadedClassifier> classifiers;
+    std::vector<invkit::checkpoint::LoadedClassifier> classifiers;
     std::vector<invkit::metrics::LogitsFn> models;
     // Each checkpoint sees the data's labels in its own classes, matched by name.
     std::vector<torch::Tensor> labels_of;
     for (const auto& path : checkpoints) {
-      classifiers.push_back(invkit::train::load_any_classifier(path, device, opt.external, data, data_name));
+      classifiers.push_back(invkit::checkpoint::load_any_classifier(path, device, opt.external, data, data_name));
       auto& clf = classifiers.back();
       invkit::Dataset view = data;
-      invkit::train::check_data_matches(clf, view, path, data_name);
+      invkit::checkpoint::check_data_matches(clf, view, path, data_name);
       labels_of.push_back(view.labels);
       if (clf.kind != "invkit" && clf.class_counts.empty())
         throw invkit::UsageError(path + ": eKLD is set against each class's training size: give it with --train "
@@ -140,7 +139,7 @@ int main(int argc, char** argv) {
     nlohmann::json report = {{"settings", settings}, {"checkpoints", nlohmann::json::array()}};
     std::string csv = invkit::io::csv_line(
         {"checkpoint", "id", "name", "n_train", "ekld", "ekld_sem", "consistency", "accuracy", "images"});
-    invkit::metrics::ScatterPlot plot;
+    invkit::report::ScatterPlot plot;
     plot.title = "eKLD under " + (transform ? transform->spec() : "generator " + file_name(opt.generator));
     plot.x_label = "training examples in the class";
     plot.y_label = "eKLD (nats)";
@@ -150,7 +149,7 @@ int main(int argc, char** argv) {
       const auto& clf = classifiers[k];
       auto classes = invkit::metrics::per_class_invariance(logits.original[k], logits.transformed[k],
                                                            labels_of[k].index_select(0, rows), clf.spec.num_classes);
-      invkit::metrics::Series series{file_name(checkpoints[k]), {}, {}, {}};
+      invkit::report::Series series{file_name(checkpoints[k]), {}, {}, {}};
       nlohmann::json class_rows = nlohmann::json::array();
       for (auto& c : classes) {
         c.name = clf.class_names[c.id];
@@ -178,7 +177,7 @@ int main(int argc, char** argv) {
     // Side outputs first, so a failure leaves stdout empty.
     if (!opt.csv.empty()) invkit::io::write_all(opt.csv, csv.data(), csv.size());
     if (!opt.plot.empty()) {
-      std::string svg = invkit::metrics::render_svg(plot);
+      std::string svg = invkit::report::render_svg(plot);
       invkit::io::write_all(opt.plot, svg.data(), svg.size());
     }
     if (!opt.dump_logits.empty()) {

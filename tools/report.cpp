@@ -11,8 +11,8 @@
 #include "invkit/cli/tool.h"
 #include "invkit/error.h"
 #include "invkit/io/file.h"
-#include "invkit/metrics/report.h"
-#include "invkit/metrics/svg_plot.h"
+#include "invkit/report/report.h"
+#include "invkit/report/svg_plot.h"
 
 namespace {
 
@@ -53,26 +53,24 @@ int main(int argc, char** argv) {
   app.add_option("--few", opt.few,
                  "... and few-shot classes (the tail eKLD's) fewer than N (default 20 when only --many is given)");
   return tool.run(argc, argv, [&] {
-    auto results = invkit::metrics::load_results(opt.runs);
+    auto results = invkit::report::load_results(opt.runs);
     if (opt.many || opt.few) {
       invkit::metrics::ShotThresholds t;
       t.many = opt.many.value_or(t.many);
       t.few = opt.few.value_or(t.few);
-      if (t.few < 0 || t.few > t.many + 1)
-        throw invkit::UsageError("--few " + std::to_string(t.few) + " and --many " + std::to_string(t.many) +
-                                 ": need 0 <= few <= many + 1");
-      invkit::metrics::set_shot_groups(results, t);
+      invkit::cli::check_shot_groups(t.many, t.few);
+      invkit::report::set_shot_groups(results, t);
     }
-    invkit::metrics::ReportOptions ro;
+    invkit::report::ReportOptions ro;
     ro.title = opt.title;
     ro.generated_by = std::string("report (invkit ") + INVKIT_VERSION + ")";
     std::vector<std::pair<std::string, std::string>> plots;  // path, SVG
     if (opt.output != "-") {
       ro.plot_link = [&](const std::string& t) { return std::filesystem::path(plot_path(opt.output, t)).filename().string(); };
       for (const auto& t : results.transforms)
-        plots.emplace_back(plot_path(opt.output, t.name), invkit::metrics::render_svg(invkit::metrics::ekld_plot(t)));
+        plots.emplace_back(plot_path(opt.output, t.name), invkit::report::render_svg(invkit::report::ekld_plot(t)));
     }
-    const std::string md = invkit::metrics::render_markdown(results, ro);
+    const std::string md = invkit::report::render_markdown(results, ro);
     if (opt.output == "-") {
       std::cout << md;
       return;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "invkit/cli/specs.h"
 #include "invkit/cli/tool.h"
 #include "invkit/data/dataset.h"
 #include "invkit/data/longtail.h"
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
     Dataset out;
 
     if (!opt.split.empty()) {
-      const auto [name, fraction] = parse_split_spec(opt.split);
+      const auto [name, fraction] = cli::parse_split_spec(opt.split);
       const SplitRows s = stratified_split(labels, in.num_classes(), fraction, seed);
       const nlohmann::json rec = {{"name", name}, {"fraction", fraction}, {"seed", seed}};
       Dataset named = select_rows(in, s.named);
@@ -171,7 +172,7 @@ int main(int argc, char** argv) {
     }
 
     if (!opt.shard.empty()) {
-      const auto [i, n] = parse_shard_spec(opt.shard);
+      const auto [i, n] = cli::parse_shard_spec(opt.shard);
       const auto [begin, end] = shard_range(in.size(), i, n);
       std::vector<int64_t> rows(end - begin);
       for (int64_t r = begin; r < end; ++r) rows[r - begin] = r;

@@ -1,8 +1,11 @@
 // train-classifier: train a CIFAR-style ResNet or a small CNN on a data set
 // with one of the paper's class-balancing recipes; keep the best and the
 // last checkpoint; print test metrics as one JSON object.
+#include <cstdio>
 #include <iostream>
+#include <memory>
 
+#include "invkit/cli/progress.h"
 #include "invkit/cli/tool.h"
 #include "invkit/error.h"
 #include "invkit/io/file.h"
@@ -50,17 +53,13 @@ int main(int argc, char** argv) {
   app.add_option("--save-every", cfg.save_every, "write OUTPUT.last every N epochs")->check(CLI::PositiveNumber);
   app.add_option("--resume", cfg.resume, "continue from OUTPUT.last (repeat the other options)");
   app.add_flag("--allow-empty-classes", cfg.allow_empty_classes, "train even if a class has no training example");
-  app.add_option("--many", cfg.shots.many, "many-shot: classes with more training examples than this");
-  app.add_option("--few", cfg.shots.few, "few-shot: classes with fewer training examples than this");
-  tool.add_device().add_threads().add_seed().add_quiet().add_log();
+  tool.add_device().add_threads().add_seed().add_quiet().add_log("one JSON object per epoch (loss, accuracies, timings)").add_shot_groups(cfg.shots.many, cfg.shots.few);
   return tool.run(argc, argv, [&] {
     if (cfg.git.generator.empty() && (app.count("--gen-frac") || app.count("--gen-threshold") || cfg.git.delayed))
       throw invkit::UsageError("--gen-frac, --gen-threshold and --gen-delayed need --generator");
     if (cfg.output == "-") throw invkit::UsageError("--output must be a file (the checkpoint has a .last sibling)");
     if (cfg.step2 < cfg.step1) throw invkit::UsageError("--step2 must not come before --step1");
     cfg.seed = tool.common().seed;
-    cfg.quiet = tool.common().quiet;
-    cfg.log = tool.common().log;
     invkit::train::TrainInputs in;
     in.train_name = invkit::io::input_name(train_path);
     in.train = invkit::Dataset::load(train_path);
@@ -72,7 +71,24 @@ int main(int argc, char** argv) {
       in.test_name = invkit::io::input_name(test_path);
       in.test = invkit::Dataset::load(test_path);
     }
-    auto report = invkit::train::train_classifier(cfg, in, tool.device(), tool.history_entry());
+    // A progress bar per epoch on stderr, one --log record per epoch.
+    std::unique_ptr<invkit::cli::Progress> bar;
+    invkit::cli::JsonLog log(tool.common().log);
+    invkit::train::TrainObserver observer;
+    observer.epoch_begin = [&](int64_t epoch, int64_t steps) {
+      bar = std::make_unique<invkit::cli::Progress>(
+          "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs), steps, "it", tool.common().quiet);
+    };
+    observer.step_end = [&](int64_t step, double loss) {
+      char status[32];
+      std::snprintf(status, sizeof status, "loss %.4g", loss);
+      bar->update(step, status);
+    };
+    observer.epoch_end = [&](const nlohmann::json& record) {
+      bar->finish();
+      if (!record.is_null()) log.write(record);
+    };
+    auto report = invkit::train::train_classifier(cfg, in, tool.device(), tool.history_entry(), observer);
     std::cout << invkit::io::dump_json(report) << std::endl;
   });
 }

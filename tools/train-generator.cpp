@@ -1,5 +1,4 @@
 // train-generator: learn T(.|x) with MUNIT, one domain mapped to itself.
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 
@@ -10,12 +9,11 @@
 #include "invkit/io/file.h"
 #include "invkit/io/image.h"
 #include "invkit/models/generator_sampling.h"
+#include "invkit/random.h"
 #include "invkit/train/generator_loop.h"
+#include "invkit/train/signals.h"
 
 namespace {
-
-volatile std::sig_atomic_t g_signal = 0;
-extern "C" void on_signal(int sig) { g_signal = sig; }
 
 struct Options {
   std::string input;        // training set
@@ -74,7 +72,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--dis-scales", model.dis_scales, "discriminator scales")->check(CLI::PositiveNumber);
   app.add_flag("--layers", opt.layers, "print each layer's output shape for DATA's image size and exit");
-  tool.add_device().add_threads().add_seed().add_quiet().add_log();
+  tool.add_device().add_threads().add_seed().add_quiet().add_log("one JSON object per iteration (losses, lr)");
 
   return tool.run(argc, argv, [&] {
     if (opt.layers) {
@@ -137,12 +135,11 @@ int main(int argc, char** argv) {
       std::filesystem::create_directories(opt.samples_dir);
       int64_t rows = std::min(opt.sample_rows, data.size());
       sample_images = data.images.index_select(0, torch::linspace(0, data.size() - 1, rows).round().to(torch::kInt64));
-      sample_styles = invkit::models::style_codes(mo.style_dim, trainer.train_options().seed ^ 0x5a5a5a5aULL,
+      sample_styles = invkit::models::style_codes(mo.style_dim, invkit::sample_grid_seed(trainer.train_options().seed),
                                                   torch::arange(opt.sample_styles, torch::kInt64));
     }
 
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    invkit::train::SignalGuard signals;  // SIGINT/SIGTERM: save and stop after the iteration
     invkit::cli::Progress progress("train-generator", trainer.train_options().iters, "it", tool.common().quiet);
     invkit::cli::JsonLog log(tool.common().log);
     auto start = std::chrono::steady_clock::now();
@@ -159,16 +156,16 @@ int main(int argc, char** argv) {
         invkit::io::write_png((std::filesystem::path(opt.samples_dir) / name).string(),
                               invkit::train::sample_grid(trainer.gen(), sample_images, sample_styles));
       }
-      if (g_signal) return false;
+      if (invkit::train::SignalGuard::pending()) return false;
       if (opt.save_every > 0 && it % opt.save_every == 0 && it < trainer.train_options().iters)
         trainer.save(opt.output, extra);
       return true;
     });
     trainer.save(opt.output, extra);
     progress.finish();
-    if (g_signal)
-      throw invkit::Error("stopped by signal " + std::to_string(g_signal) + " at iteration " +
-                          std::to_string(trainer.iteration()) + "; checkpoint saved to " + opt.output +
-                          " (continue with --resume " + opt.output + ")");
+    if (int sig = invkit::train::SignalGuard::pending())
+      throw invkit::Error(std::string("interrupted by ") + invkit::train::SignalGuard::name(sig) + " at iteration " +
+                          std::to_string(trainer.iteration()) + "; saved " + opt.output + " (continue with --resume " +
+                          opt.output + ")");
   });
 }

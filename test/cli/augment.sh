@@ -78,7 +78,7 @@ augment --transform dilate-erode --seed 3 in.st -o direct.st
 
 # Shards: the parts of one run, with the same keys.
 augment --transform background --samples 2 --seed 5 in.st -o whole.st
-for i in 1 2 3; do augment --transform background --samples 2 --seed 5 --shard $i/3 in.st -o s$i.st; done
+for i in 0 1 2; do augment --transform background --samples 2 --seed 5 --shard $i/3 in.st -o s$((i + 1)).st; done
 [ "$(json s1.st 'd["manifest"]["size"]')" = 6 ] || fail "shard 1 size"
 [ "$(json s3.st 'd["manifest"]["size"]')" = 8 ] || fail "shard 3 size"
 python3 - <<'PY' || fail "shards do not concatenate to the whole run"
@@ -133,7 +133,7 @@ expect_fail 2 "give one of --transform SPEC or --generator GEN" augment --genera
 python3 "$(dirname "$LIB")/make_augment_input.py" other.st 4 8 8
 expect_fail 1 "gen.st" augment --generator gen.st other.st -o x.st
 expect_fail 2 "give one of --transform SPEC or --generator GEN" augment in.st -o x.st
-expect_fail 2 "--shard 4/3: need 1 <= i <= n" augment --transform rotate --shard 4/3 in.st -o x.st
+expect_fail 2 "--shard 3/3: expected i/n with 0 <= i < n" augment --transform rotate --shard 3/3 in.st -o x.st
 expect_fail 2 "--shard 1-3: expected i/n" augment --transform rotate --shard 1-3 in.st -o x.st
 expect_fail 2 "samples" augment --transform rotate --samples 0 in.st -o x.st
 expect_fail 1 "missing.st" augment --transform rotate missing.st -o x.st
@@ -151,8 +151,8 @@ expect_fail 1 "augment: error: empty.st has no rows: --preview e.png would show 
 [ ! -e e.png ] && [ ! -e e2.st ] || fail "output left after an empty preview"
 # A shard can be empty too: 2 rows in 3 shards.
 python3 "$(dirname "$LIB")/make_augment_input.py" two.st 2 12 12
-expect_fail 1 "augment: error: shard 1/3 of two.st has no rows: --preview s.png would show nothing" \
-  augment --transform rotate --shard 1/3 --preview s.png two.st -o s.st
+expect_fail 1 "augment: error: shard 0/3 of two.st has no rows: --preview s.png would show nothing" \
+  augment --transform rotate --shard 0/3 --preview s.png two.st -o s.st
 [ ! -e s.png ] && [ ! -e s.st ] || fail "output left after an empty shard preview"
 
 echo "augment: ok"

@@ -1,5 +1,7 @@
 # convert: imports (idx, cifar10, cifar100, folder), export, errors, exit codes.
 source "$LIB"
+convert --version | grep -q '^convert (invkit) ' || fail "--version"
+convert idx --version | grep -q '^convert (invkit) ' || fail "--version after a subcommand"
 F=$FIXTURES
 
 # m FILE EXPR: like json, but runs inspect once per FILE (each tool start

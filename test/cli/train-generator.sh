@@ -57,7 +57,7 @@ for _ in $(seq 100); do [ -s sig.jsonl ] && break; sleep 0.1; done
 kill -TERM $pid
 rc=0; wait $pid || rc=$?
 [ "$rc" -eq 1 ] || fail "SIGTERM exit $rc: $(cat sig.err)"
-grep -q 'train-generator: error: stopped by signal 15 at iteration [0-9]*; checkpoint saved to sig.st' sig.err || fail "signal message: $(cat sig.err)"
+grep -q 'train-generator: error: interrupted by SIGTERM at iteration [0-9]*; saved sig.st (continue with --resume sig.st)' sig.err || fail "signal message: $(cat sig.err)"
 [ "$(json sig.st "d['manifest']['iteration'] >= 1")" = True ] || fail "signal checkpoint"
 [ ! -e sig.st.tmp ] || fail "temporary file left"
 
@@ -67,7 +67,7 @@ expect_fail 2 'already at iteration 6' train-generator set.st -o x.st --resume r
 expect_fail 2 'the checkpoint is rewritten while training' train-generator set.st -o -
 expect_fail 2 '--sample-every needs --samples-dir' train-generator set.st -o x.st --sample-every 2
 expect_fail 1 'no-such.st: cannot open' train-generator no-such.st -o x.st
-expect_fail 1 'set.st: not a generator checkpoint' train-generator set.st -o x.st --resume set.st
+expect_fail 1 'set.st: not a generator (expected manifest format' train-generator set.st -o x.st --resume set.st
 python3 "$HERE/make_generator_set.py" small.st 4 4
 expect_fail 2 '2 downsamplings shrink 4x4 to 1x1' train-generator small.st -o x.st
 [ ! -e x.st ] || fail "a failed run left x.st"

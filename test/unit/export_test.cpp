@@ -3,8 +3,8 @@
 #include <fstream>
 
 #include "testing.h"
+#include "invkit/data/export.h"
 #include "invkit/error.h"
-#include "invkit/io/export.h"
 #include "invkit/io/image.h"
 
 namespace fs = std::filesystem;
@@ -33,7 +33,7 @@ std::vector<std::string> listing(const fs::path& dir) {
 }  // namespace
 
 TEST(Export, SafeFolderNames) {
-  EXPECT_EQ(invkit::io::safe_folder_names({"T-shirt/top", "a b", "..", "", "x", "x", "Ankle boot"}),
+  EXPECT_EQ(invkit::safe_folder_names({"T-shirt/top", "a b", "..", "", "x", "x", "Ankle boot"}),
             (std::vector<std::string>{"T-shirt_top", "a_b", "class_2", "class_3", "x", "x_5", "Ankle_boot"}));
 }
 
@@ -41,7 +41,7 @@ TEST(Export, FolderLayout) {
   TempDir tmp;
   // 11 rows: names are zero-padded to two digits; class "empty" has no rows.
   auto d = make_set({1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1}, {"T-shirt/top", "b", "empty"});
-  invkit::io::export_image_folder(d, tmp / "out");
+  invkit::export_image_folder(d, tmp / "out");
   EXPECT_EQ(listing(tmp / "out"),
             (std::vector<std::string>{"T-shirt_top", "T-shirt_top/01.png", "T-shirt_top/02.png", "T-shirt_top/04.png",
                                       "T-shirt_top/05.png", "T-shirt_top/06.png", "T-shirt_top/07.png",
@@ -60,15 +60,15 @@ TEST(Export, RefusesANonEmptyFolderUnlessForced) {
   TempDir tmp;
   auto d = make_set({0, 1}, {"a", "b"});
   fs::create_directories(tmp / "out");
-  invkit::io::export_image_folder(d, tmp / "out");  // an empty folder is fine
-  EXPECT_EQ(error_of([&] { invkit::io::export_image_folder(d, tmp / "out"); }),
+  invkit::export_image_folder(d, tmp / "out");  // an empty folder is fine
+  EXPECT_EQ(error_of([&] { invkit::export_image_folder(d, tmp / "out"); }),
             tmp / "out" + ": folder exists and is not empty (use --force to replace it)");
   auto e = make_set({0, 0, 0}, {"c"});
-  invkit::io::export_image_folder(e, tmp / "out", true);
+  invkit::export_image_folder(e, tmp / "out", true);
   EXPECT_EQ(listing(tmp / "out"), (std::vector<std::string>{"c", "c/0.png", "c/1.png", "c/2.png", "classes.txt"}));
   EXPECT_FALSE(fs::exists(tmp / "out.old"));
   // A trailing slash names the same folder.
-  invkit::io::export_image_folder(d, tmp / "slash/");
+  invkit::export_image_folder(d, tmp / "slash/");
   EXPECT_EQ(listing(tmp / "slash"), (std::vector<std::string>{"a", "a/0.png", "b", "b/1.png", "classes.txt"}));
   EXPECT_FALSE(fs::exists(tmp / "slash.tmp"));
 }
@@ -76,20 +76,20 @@ TEST(Export, RefusesANonEmptyFolderUnlessForced) {
 TEST(Export, FailureLeavesNoFolder) {
   TempDir tmp;
   auto d = make_set({0, 1, 0, 1, 0, 7, 0}, {"a", "b"});  // row 5 has no class name
-  EXPECT_EQ(error_of([&] { invkit::io::export_image_folder(d, tmp / "out"); }), "row 5: label 7 has no class name");
+  EXPECT_EQ(error_of([&] { invkit::export_image_folder(d, tmp / "out"); }), "row 5: label 7 has no class name");
   EXPECT_FALSE(fs::exists(tmp / "out"));
   EXPECT_FALSE(fs::exists(tmp / "out.tmp"));
   // A failed --force export keeps the old folder as it was.
   auto good = make_set({0}, {"a"});
-  invkit::io::export_image_folder(good, tmp / "out");
-  EXPECT_THROW(invkit::io::export_image_folder(d, tmp / "out", true), invkit::Error);
+  invkit::export_image_folder(good, tmp / "out");
+  EXPECT_THROW(invkit::export_image_folder(d, tmp / "out", true), invkit::Error);
   EXPECT_EQ(listing(tmp / "out"), (std::vector<std::string>{"a", "a/0.png", "classes.txt"}));
 }
 
 TEST(Export, ContactSheetSizeAndCells) {
   // Class 0 has 3 rows, class 1 one row, class 2 none; 2 per class.
   auto d = make_set({0, 1, 0, 0}, {"a", "b", "c"});
-  torch::Tensor sheet = invkit::io::contact_sheet(d, 2, 2);
+  torch::Tensor sheet = invkit::contact_sheet(d, 2, 2);
   // 3 rows of 5 px and 2 columns of 6 px, 2 px padding around and between.
   ASSERT_EQ(sheet.sizes(), (std::vector<int64_t>{1, 2 + 3 * (5 + 2), 2 + 2 * (6 + 2)}));
   auto cell = [&](int r, int c) { return sheet[0].narrow(0, 2 + r * 7, 5).narrow(1, 2 + c * 8, 6); };
@@ -106,16 +106,16 @@ TEST(Export, ContactSheetKeepsColour) {
   d.images = torch::zeros({2, 3, 4, 4}, torch::kByte);
   d.labels = torch::tensor({0, 1}, torch::kLong);
   d.class_names = {"x", "y"};
-  EXPECT_EQ(invkit::io::contact_sheet(d, 10).sizes(), (std::vector<int64_t>{3, 2 + 2 * 6, 2 + 10 * 6}));
-  EXPECT_THROW(invkit::io::contact_sheet(d, 0), invkit::UsageError);
+  EXPECT_EQ(invkit::contact_sheet(d, 10).sizes(), (std::vector<int64_t>{3, 2 + 2 * 6, 2 + 10 * 6}));
+  EXPECT_THROW(invkit::contact_sheet(d, 0), invkit::UsageError);
 }
 
 TEST(Export, ContactSheetTooLargeForAPngIsRefusedBeforeAllocating) {
   // 10^12 cells per row would wrap PNG's int sizes (and ask for terabytes).
   auto d = make_set({0, 1}, {"a", "b"});
-  EXPECT_EQ(error_of([&] { invkit::io::contact_sheet(d, 1'000'000'000'000); }),
+  EXPECT_EQ(error_of([&] { invkit::contact_sheet(d, 1'000'000'000'000); }),
             "--per-class 1000000000000: a contact sheet of 2 classes x 1000000000000 images of 5x6 is too large for a PNG");
-  EXPECT_THROW(invkit::io::contact_sheet(d, int64_t(1) << 62), invkit::UsageError);
+  EXPECT_THROW(invkit::contact_sheet(d, int64_t(1) << 62), invkit::UsageError);
 }
 
 TEST(Export, PngSizeCheckNamesTheFile) {
@@ -129,9 +129,9 @@ TEST(Export, EmptySetExportsOneEmptyFolderPerClassAndABlankSheet) {
   auto d = make_set({}, {"a", "b"});
   d.images = torch::empty({0, 1, 5, 6}, torch::kByte);
   TempDir dir;
-  invkit::io::export_image_folder(d, dir / "out", false);
+  invkit::export_image_folder(d, dir / "out", false);
   EXPECT_EQ(listing(dir.path / "out"), (std::vector<std::string>{"a", "b", "classes.txt"}));
-  auto sheet = invkit::io::contact_sheet(d, 3);
+  auto sheet = invkit::contact_sheet(d, 3);
   EXPECT_EQ(sheet.sizes(), (std::vector<int64_t>{1, 2 + 2 * 7, 2 + 3 * 8}));
   EXPECT_EQ(sheet.min().item<int>(), 255);
 }

@@ -4,17 +4,17 @@
 
 #include <fstream>
 
+#include "invkit/checkpoint/classifier.h"
+#include "invkit/checkpoint/external_model.h"
 #include "invkit/error.h"
 #include "invkit/io/safetensors.h"
-#include "invkit/train/checkpoint.h"
-#include "invkit/train/external_model.h"
 #include "testing.h"
 
 using invkit::Dataset;
 using invkit::testing::error_of;
 using invkit::testing::TempDir;
-using invkit::train::ExternalOptions;
-using invkit::train::load_any_classifier;
+using invkit::checkpoint::ExternalOptions;
+using invkit::checkpoint::load_any_classifier;
 
 namespace {
 
@@ -62,7 +62,7 @@ torch::Tensor logits_of(invkit::models::ClassifierImpl& m, const invkit::models:
 TEST(ExternalModel, SafetensorsStateDictGivesTheModelsLogits) {
   TempDir dir;
   auto model = trained_cnn(false);
-  invkit::io::write_safetensors(dir / "sd.safetensors", invkit::train::model_tensors(*model), {});
+  invkit::io::write_safetensors(dir / "sd.safetensors", invkit::checkpoint::model_tensors(*model), {});
   Dataset data = small_set();
   auto clf = load_any_classifier(dir / "sd.safetensors", torch::kCPU, cnn_options(), data, "data.st");
   EXPECT_EQ(clf.kind, "safetensors");
@@ -79,14 +79,14 @@ TEST(ExternalModel, DataParallelPrefixAndTorchSaveDictAreRead) {
   auto model = trained_cnn(true);
   c10::impl::GenericDict sd(c10::StringType::get(), c10::TensorType::get());
   // Saved in float64, as a model trained in double precision would be.
-  for (auto& [name, t] : invkit::train::model_tensors(*model))
+  for (auto& [name, t] : invkit::checkpoint::model_tensors(*model))
     sd.insert("module." + name, t.is_floating_point() ? t.to(torch::kDouble) : t);
   c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
   root.insert("epoch", int64_t{7});
   root.insert("state_dict", sd);
   std::vector<char> bytes = torch::pickle_save(root);
   std::ofstream(dir / "ckpt.pth", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  EXPECT_EQ(invkit::train::model_file_kind(dir / "ckpt.pth"), "torch.save");
+  EXPECT_EQ(invkit::checkpoint::model_file_kind(dir / "ckpt.pth"), "torch.save");
 
   Dataset data = small_set();
   ExternalOptions o = cnn_options();
@@ -105,7 +105,7 @@ TEST(ExternalModel, DataParallelPrefixAndTorchSaveDictAreRead) {
 
 TEST(ExternalModel, StrictLoadingNamesMissingUnexpectedAndMisshapenKeys) {
   TempDir dir;
-  auto tensors = invkit::train::model_tensors(*trained_cnn(false));
+  auto tensors = invkit::checkpoint::model_tensors(*trained_cnn(false));
   invkit::io::NamedTensors edited;
   for (auto& [name, t] : tensors) {
     if (name == "bn2.running_var" || name.find("num_batches_tracked") != std::string::npos) continue;
@@ -123,7 +123,7 @@ TEST(ExternalModel, StrictLoadingNamesMissingUnexpectedAndMisshapenKeys) {
 
 TEST(ExternalModel, WhatTheFileDoesNotSayMustBeGiven) {
   TempDir dir;
-  invkit::io::write_safetensors(dir / "sd.safetensors", invkit::train::model_tensors(*trained_cnn(false)), {});
+  invkit::io::write_safetensors(dir / "sd.safetensors", invkit::checkpoint::model_tensors(*trained_cnn(false)), {});
   Dataset data = small_set();
   auto load = [&](ExternalOptions o, const Dataset& d) {
     return error_of([&] { load_any_classifier(dir / "sd.safetensors", torch::kCPU, o, d, "data.st"); });
@@ -168,7 +168,7 @@ def forward(self, x):
     return torch.flatten(x, 1).mm(self.w) + self.b
 )JIT");
   m.save(dir / "tiny.pt");
-  EXPECT_EQ(invkit::train::model_file_kind(dir / "tiny.pt"), "torchscript");
+  EXPECT_EQ(invkit::checkpoint::model_file_kind(dir / "tiny.pt"), "torchscript");
 
   Dataset data = small_set();
   data.labels = torch::arange(8, torch::kLong).remainder(3);
@@ -215,12 +215,12 @@ TEST(ExternalModel, FilesLibTorchCannotReadAreNamedWithWhatToDo) {
             std::string::npos) << e;
 
   invkit::testing::write_bytes(dir / "legacy.pth", {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20});
-  EXPECT_EQ(error_of([&] { invkit::train::model_file_kind(dir / "legacy.pth"); }),
+  EXPECT_EQ(error_of([&] { invkit::checkpoint::model_file_kind(dir / "legacy.pth"); }),
             dir / "legacy.pth" +
                 ": a legacy torch.save file (PyTorch before 1.6, or _use_new_zipfile_serialization=False), which "
                 "LibTorch cannot read; save it again with torch.save in PyTorch 1.6 or later");
   invkit::testing::write_bytes(dir / "text.txt", {'h', 'i'});
-  EXPECT_EQ(error_of([&] { invkit::train::model_file_kind(dir / "text.txt"); }),
+  EXPECT_EQ(error_of([&] { invkit::checkpoint::model_file_kind(dir / "text.txt"); }),
             dir / "text.txt" + ": not a model file (safetensors, TorchScript or torch.save)");
 }
 
@@ -232,8 +232,8 @@ TEST(ExternalModel, InvkitCheckpointsRefuseTheOptionsTheyRecord) {
   spec.num_classes = 4;
   spec.height = spec.width = 12;
   invkit::models::Normalization norm{{0.25}, {0.5}};
-  invkit::train::save_checkpoint(dir / "c.st", *model, {},
-                                 invkit::train::describe_classifier(spec, norm, {"a", "b", "c", "d"}, {9, 8, 7, 6}));
+  invkit::checkpoint::save_checkpoint(dir / "c.st", *model, {},
+                                 invkit::checkpoint::describe_classifier(spec, norm, {"a", "b", "c", "d"}, {9, 8, 7, 6}));
   Dataset data = small_set();
   auto clf = load_any_classifier(dir / "c.st", torch::kCPU, ExternalOptions{}, data, "d");
   EXPECT_EQ(clf.kind, "invkit");

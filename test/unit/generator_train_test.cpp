@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "invkit/checkpoint/generator.h"
 #include "invkit/cli/tool.h"
 #include "invkit/error.h"
 #include "invkit/io/safetensors.h"
@@ -221,8 +222,8 @@ TEST(GeneratorTrain, CorruptCheckpointsAreNamedErrors) {
   const std::string path = temp_path("notgen.st");
   invkit::io::write_safetensors(path, {{"x", torch::zeros({1})}}, {});
   EXPECT_EQ(error_of([&] { GeneratorTrainer::resume(path, torch::kCPU); }),
-            path + ": not a generator checkpoint (expected manifest format \"invkit.generator/1\")");
-  EXPECT_EQ(error_of([&] { invkit::models::load_generator(path, torch::kCPU); }),
+            path + ": not a generator (expected manifest format \"invkit.generator/1\")");
+  EXPECT_EQ(error_of([&] { invkit::checkpoint::load_generator(path, torch::kCPU); }),
             path + ": not a generator (expected manifest format \"invkit.generator/1\")");
   std::remove(path.c_str());
 }
@@ -247,7 +248,7 @@ TEST(GeneratorSampling, LoadAndGenerateAreSeededAndShaped) {
   invkit::train::run_generator_training(t, b, [](int64_t, const auto&) { return true; });
   const std::string path = temp_path("gen.st");
   t.save(path);
-  auto g = invkit::models::load_generator(path, torch::kCPU);
+  auto g = invkit::checkpoint::load_generator(path, torch::kCPU);
   // The loaded generator equals the trained one.
   auto trained = t.gen()->named_parameters();
   for (const auto& p : g.gen->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), trained[p.key()])) << p.key();
@@ -326,7 +327,7 @@ TEST(GeneratorBench, DISABLED_Speed) {
     GeneratorTrainer trainer(o, GeneratorTrainOptions{}, torch::kCPU);
     const std::string path = temp_path("bench.st");
     trainer.save(path);
-    auto g = invkit::models::load_generator(path, torch::kCPU);
+    auto g = invkit::checkpoint::load_generator(path, torch::kCPU);
     std::remove(path.c_str());
     auto x = data.images.narrow(0, 0, 128);
     invkit::models::generate(g, x, 0);  // warm-up

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "invkit/checkpoint/generator.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
@@ -42,13 +43,6 @@ std::string tiny_generator() {
   return path;
 }
 
-std::vector<nlohmann::json> log_lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<nlohmann::json> out;
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
 }  // namespace
 
 TEST(Git, KeepProbabilitiesFollowThePapersFormula) {
@@ -77,7 +71,7 @@ TEST(Git, MaskKeepsEachClassWithItsProbability) {
   // A large batch: only the last half may be generated, and a row of class y
   // there is generated with probability keep[y] (binomial, 5 sigma).
   const int64_t b = 200000;
-  auto gen = train::make_generator(5);
+  auto gen = cpu_generator(5);
   auto labels = torch::randint(0, 4, {b}, gen, torch::kLong);
   auto uniforms = torch::rand({b}, gen);
   auto keep = torch::tensor({0.0f, 0.25f, 0.5f, 1.0f});
@@ -119,7 +113,7 @@ TEST(Git, MixTakesTwinLabelsAndGeneratesOnlyMaskedRows) {
 }
 
 TEST(Git, NoGradientReachesTheGenerator) {
-  auto g = models::load_generator(tiny_generator(), torch::kCPU);
+  auto g = checkpoint::load_generator(tiny_generator(), torch::kCPU);
   auto x = quadrants({4, 4, 4, 4}, 1).images;
   auto made = models::generate(g, x, 1);
   EXPECT_FALSE(made.requires_grad());
@@ -150,14 +144,14 @@ TEST(Git, TrainingMixesGeneratedRowsFromStep1WhenDelayed) {
   c.step2 = 3;
   c.batch = 16;
   c.lr = 0.05;
-  c.quiet = true;
   c.seed = 4;
   c.rule = "drs";
-  c.log = temp_path("git.jsonl");
   c.git.generator = tiny_generator();
   c.git.delayed = true;
-  train::train_classifier(c, in, torch::kCPU, {});
-  auto log = log_lines(c.log);
+  std::vector<nlohmann::json> log;
+  train::TrainObserver observer;
+  observer.epoch_end = [&](const nlohmann::json& record) { log.push_back(record); };
+  train::train_classifier(c, in, torch::kCPU, {}, observer);
   ASSERT_EQ(log.size(), 3u);
   EXPECT_EQ(log[0]["generated"], 0.0);
   EXPECT_EQ(log[1]["generated"], 0.0);
@@ -169,11 +163,12 @@ TEST(Git, TrainingMixesGeneratedRowsFromStep1WhenDelayed) {
   // With a threshold, the big class is never replaced and the smallest always
   // is: 0 < generated < 0.5.
   c.output = temp_path("git-threshold.st");
-  c.log = temp_path("git-threshold.jsonl");
   c.git.delayed = false;
   c.git.threshold = 20;
-  train::train_classifier(c, in, torch::kCPU, {});
-  for (const auto& r : log_lines(c.log)) {
+  log.clear();
+  train::train_classifier(c, in, torch::kCPU, {}, observer);
+  ASSERT_EQ(log.size(), 3u);
+  for (const auto& r : log) {
     EXPECT_GT(r["generated"].get<double>(), 0.0);
     EXPECT_LT(r["generated"].get<double>(), 0.5);
   }
@@ -193,7 +188,6 @@ TEST(Git, ResumeEqualsUninterrupted) {
   full.step1 = 1;
   full.step2 = 3;
   full.batch = 16;
-  full.quiet = true;
   full.seed = 6;
   full.git.generator = tiny_generator();
   full.git.threshold = 25;
@@ -221,7 +215,6 @@ TEST(Git, GeneratorOfAnotherSizeIsANamedError) {
   train::TrainConfig c;
   c.output = temp_path("never.st");
   c.arch = "cnn";
-  c.quiet = true;
   c.git.generator = tiny_generator();
   try {
     train::train_classifier(c, in, torch::kCPU, {});

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "invkit/metrics/svg_plot.h"
+#include "invkit/metrics/stats.h"
 
 using namespace invkit::metrics;
 
@@ -68,19 +68,4 @@ TEST(Invariance, SpearmanWithTies) {
   EXPECT_NEAR(spearman(x, y), 4.5 / std::sqrt(4.5 * 5.0), 1e-12);
   EXPECT_NEAR(spearman({1, 2, 3}, {3, 2, 1}), -1.0, 1e-12);
   EXPECT_TRUE(std::isnan(spearman({1, 1, 1}, {1, 2, 3})));
-}
-
-TEST(SvgPlot, OnePointPerValueAndLegend) {
-  ScatterPlot p;
-  p.title = "eKLD <by> class";
-  p.log_x = true;
-  p.series.push_back({"erm", {5, 50, 4800}, {0.3, 0.2, 0.01}, {}});
-  p.series.push_back({"git", {5, 50, 4800, -1}, {0.1, 0.1, 0.01, 0.5}, {}});
-  std::string svg = render_svg(p);
-  size_t circles = 0;
-  for (size_t at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1)) ++circles;
-  EXPECT_EQ(circles, 3u + 3u + 2u);  // 6 points (x = -1 dropped on a log axis) + 2 legend marks
-  EXPECT_NE(svg.find("eKLD &lt;by&gt; class"), std::string::npos);
-  EXPECT_NE(svg.find(">1000</text>"), std::string::npos);
-  EXPECT_NE(svg.find(">git</text>"), std::string::npos);
 }

@@ -1,4 +1,4 @@
-#include "invkit/metrics/report.h"
+#include "invkit/report/report.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +14,7 @@
 #include "testing.h"
 
 using namespace invkit::metrics;
+using namespace invkit::report;
 using invkit::testing::error_of;
 using nlohmann::json;
 

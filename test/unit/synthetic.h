@@ -5,6 +5,7 @@
 
 #include "invkit/data/dataset.h"
 #include "invkit/models/munit.h"
+#include "invkit/random.h"
 #include "invkit/train/rules.h"
 
 namespace invkit::testing {
@@ -12,7 +13,7 @@ namespace invkit::testing {
 // Class c lights up quadrant c of a 12x12 image, over noise: separable.
 // counts[c] images of class c.
 inline Dataset quadrants(const std::vector<int64_t>& counts, uint64_t seed) {
-  auto gen = train::make_generator(seed);
+  auto gen = cpu_generator(seed);
   std::vector<torch::Tensor> xs, ys;
   for (int64_t c = 0; c < 4; ++c) {
     auto x = torch::randint(0, 100, {counts[c], 1, 12, 12}, gen, torch::kLong);

@@ -3,10 +3,10 @@
 
 #include <filesystem>
 
+#include "invkit/checkpoint/classifier.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
-#include "invkit/train/checkpoint.h"
 #include "invkit/train/classifier_loop.h"
 #include "invkit/train/rules.h"
 
@@ -39,7 +39,6 @@ train::TrainConfig quick(const std::string& out) {
   c.step2 = 4;
   c.batch = 16;
   c.lr = 0.05;
-  c.quiet = true;
   c.seed = 11;
   return c;
 }

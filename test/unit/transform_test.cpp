@@ -280,7 +280,7 @@ TEST(Transform, TensorPathsMatchTheCPUKernels) {
   const int64_t n = 16;
   auto inv = torch::empty({n, 6}, torch::kDouble);
   for (int64_t i = 0; i < n; ++i) {
-    it::Draws r(1, i, 1);
+    invkit::Draws r(1, i, 1);
     it::Affine m = it::then(it::draw_geometric("rotate", {-180, 180}, r, 9, 12, nullptr),
                             it::draw_geometric("scale", {0.7, 1.3}, r, 9, 12, nullptr));
     m = it::inverse(m);
@@ -314,7 +314,7 @@ TEST(Transform, TensorPathsMatchTheCPUKernels) {
     auto tensor = it::pixel_tensor(op, x, values);
     auto kernel = x.clone();
     for (int64_t i = 0; i < n; ++i)
-      it::pixel_image(op, values[i].item<double>(), it::Draws(0, 0, 0), kernel[i].data_ptr<uint8_t>(), 2, 9, 12, nullptr);
+      it::pixel_image(op, values[i].item<double>(), invkit::Draws(0, 0, 0), kernel[i].data_ptr<uint8_t>(), 2, 9, 12, nullptr);
     EXPECT_LE(max_abs_diff(tensor, kernel), 1) << op;
   }
 }

@@ -4,7 +4,7 @@
 
 namespace invkit::cli {
 
-void add_external_model_options(CLI::App& app, train::ExternalOptions& opt, bool logit_scale) {
+void add_external_model_options(CLI::App& app, checkpoint::ExternalOptions& opt, bool logit_scale) {
   auto* g = app.add_option_group("Models trained elsewhere",
                                  "for TorchScript files and state dicts (safetensors or torch.save) in place of an "
                                  "invkit checkpoint");

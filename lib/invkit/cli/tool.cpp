@@ -38,8 +38,8 @@ Tool& Tool::add_quiet() {
   app_.add_flag("-q,--quiet", common_.quiet, "no progress bar");
   return *this;
 }
-Tool& Tool::add_log() {
-  app_.add_option("--log", common_.log, "write one JSON object per step or epoch to FILE");
+Tool& Tool::add_log(const std::string& records) {
+  app_.add_option("--log", common_.log, "write " + records + " to FILE (JSON lines)");
   return *this;
 }
 
@@ -78,6 +78,22 @@ void set_threads(int threads) {
   torch::set_num_threads(n);
 }
 
+void check_shot_groups(int64_t many, int64_t few) {
+  if (few < 0 || few > many + 1)
+    throw UsageError("--few " + std::to_string(few) + " and --many " + std::to_string(many) +
+                     ": need 0 <= few <= many + 1");
+}
+
+Tool& Tool::add_shot_groups(int64_t& many, int64_t& few) {
+  app_.add_option("--many", many, "many-shot: classes with more training examples than N (default " +
+                                      std::to_string(many) + ")");
+  app_.add_option("--few", few, "few-shot: classes with fewer training examples than N (default " +
+                                    std::to_string(few) + ")");
+  many_ = &many;
+  few_ = &few;
+  return *this;
+}
+
 torch::Device Tool::device() const { return parse_device(common_.device); }
 
 nlohmann::json Tool::history_entry() const {
@@ -96,6 +112,9 @@ nlohmann::json Tool::history_entry() const {
 
 int Tool::run(int argc, char** argv, const std::function<void()>& body) {
   for (int i = 1; i < argc; ++i) arguments_.emplace_back(argv[i]);
+  // A subcommand (convert idx ...) answers --version as its tool does.
+  for (CLI::App* sub : app_.get_subcommands([](CLI::App*) { return true; }))
+    sub->set_version_flag("--version", app_.version());
   auto report = [&](const std::string& message) {
     std::fflush(stdout);
     std::cerr << name_ << ": error: " << message << std::endl;
@@ -114,6 +133,7 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
       report(std::string(e.what()) + " (see " + name_ + " --help)");
       return 2;
     }
+    if (many_) check_shot_groups(*many_, *few_);
     keep_freed_memory();
     set_threads(common_.threads);
     if (has_seed_) torch::manual_seed(common_.seed);

@@ -40,7 +40,12 @@ class Tool {
   Tool& add_threads();
   Tool& add_seed();
   Tool& add_quiet();
-  Tool& add_log();
+  // --log FILE; `records` says what is written, e.g. "one JSON object per epoch".
+  Tool& add_log(const std::string& records);
+  // --many N and --few N: the shot groups of the classes by training size
+  // (many-shot: more than N examples; few-shot: fewer than N; medium between),
+  // checked after parsing: 0 <= few <= many + 1.
+  Tool& add_shot_groups(int64_t& many, int64_t& few);
 
   // Parses argv and runs `body`. Returns the exit status: 0 on success, 2 for
   // a usage error (CLI11's or UsageError), 1 for any other failure; the
@@ -61,10 +66,15 @@ class Tool {
   CommonOptions common_;
   std::vector<std::string> arguments_;
   bool has_seed_ = false;
+  int64_t* many_ = nullptr;
+  int64_t* few_ = nullptr;
 };
 
 // "auto" → CUDA when present, else CPU; "cpu"; "cuda"; "cuda:N".
 torch::Device parse_device(const std::string& spec);
+
+// UsageError unless 0 <= few <= many + 1 (--many, --few).
+void check_shot_groups(int64_t many, int64_t few);
 
 // Sets torch's intra-op threads; 0 means every core.
 void set_threads(int threads);

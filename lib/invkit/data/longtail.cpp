@@ -92,7 +92,7 @@ std::string class_order_name(ClassOrder order) {
 
 std::vector<int64_t> class_order(ClassOrder order, const std::vector<int64_t>& class_sizes, uint64_t seed) {
   const auto c = static_cast<int64_t>(class_sizes.size());
-  if (order == ClassOrder::shuffle) return permutation(c, derive_seed(seed, Stream::class_order));
+  if (order == ClassOrder::shuffle) return permutation(c, selection_seed(seed, SelectionStream::class_order));
   std::vector<int64_t> ids(c);
   std::iota(ids.begin(), ids.end(), 0);
   if (order == ClassOrder::size)

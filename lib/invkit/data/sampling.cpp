@@ -11,12 +11,6 @@ namespace invkit {
 
 namespace {
 
-uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 std::string class_label(const std::vector<std::string>& names, int64_t c) {
   std::string s = "class " + std::to_string(c);
   if (c < static_cast<int64_t>(names.size()) && names[c] != std::to_string(c)) s += " (" + names[c] + ")";
@@ -24,24 +18,6 @@ std::string class_label(const std::vector<std::string>& names, int64_t c) {
 }
 
 }  // namespace
-
-uint64_t Rng::next() {
-  state_ += 0x9E3779B97F4A7C15ULL;
-  return mix(state_);
-}
-
-uint64_t Rng::below(uint64_t n) {
-  // Reject the few values that would make x % n favour small numbers.
-  const uint64_t threshold = (0 - n) % n;
-  for (;;) {
-    uint64_t x = next();
-    if (x >= threshold) return x % n;
-  }
-}
-
-uint64_t derive_seed(uint64_t seed, Stream stream, uint64_t sub) {
-  return mix(mix(seed ^ mix(static_cast<uint64_t>(stream))) + 0x9E3779B97F4A7C15ULL * (sub + 1));
-}
 
 std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
   std::vector<int64_t> p(std::max<int64_t>(n, 0));
@@ -96,11 +72,11 @@ Selection select_per_class(const std::vector<int64_t>& labels, const std::vector
                   " are asked" + (n == 0 ? "" : " (--allow-repeat repeats rows)"));
     std::vector<int64_t> picked;
     if (want <= n) {
-      for (int64_t k : random_subset(n, want, derive_seed(seed, Stream::subset, c))) picked.push_back(rows[k]);
+      for (int64_t k : random_subset(n, want, selection_seed(seed, SelectionStream::subset, c))) picked.push_back(rows[k]);
     } else {
       // Every row floor(want / n) times, then a random subset for the rest.
       for (int64_t copy = 0; copy < want / n; ++copy) picked.insert(picked.end(), rows.begin(), rows.end());
-      for (int64_t k : random_subset(n, want % n, derive_seed(seed, Stream::repeat, c))) picked.push_back(rows[k]);
+      for (int64_t k : random_subset(n, want % n, selection_seed(seed, SelectionStream::repeat, c))) picked.push_back(rows[k]);
       sel.repeated.push_back({{"class", c}, {"name", c < static_cast<int64_t>(class_names.size()) ? class_names[c] : ""},
                               {"available", n}, {"rows", want}});
     }
@@ -117,28 +93,11 @@ SplitRows stratified_split(const std::vector<int64_t>& labels, int64_t num_class
   for (int64_t c = 0; c < num_classes; ++c) {
     const auto n = static_cast<int64_t>(by_class[c].size());
     const int64_t k = std::llround(fraction * static_cast<double>(n));
-    for (int64_t i : random_subset(n, k, derive_seed(seed, Stream::split, c))) named[by_class[c][i]] = 1;
+    for (int64_t i : random_subset(n, k, selection_seed(seed, SelectionStream::split, c))) named[by_class[c][i]] = 1;
   }
   SplitRows s;
   for (size_t r = 0; r < labels.size(); ++r) (named[r] ? s.named : s.remainder).push_back(static_cast<int64_t>(r));
   return s;
-}
-
-std::pair<std::string, double> parse_split_spec(const std::string& spec) {
-  const auto eq = spec.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-    throw UsageError("--split " + spec + ": expected NAME=FRACTION, e.g. val=0.2");
-  const std::string name = spec.substr(0, eq), number = spec.substr(eq + 1);
-  double f = 0;
-  try {
-    size_t used = 0;
-    f = std::stod(number, &used);
-    if (used != number.size()) throw std::invalid_argument(number);
-  } catch (const std::exception&) {
-    throw UsageError("--split " + spec + ": " + number + " is not a number");
-  }
-  if (!(f >= 0 && f <= 1)) throw UsageError("--split " + spec + ": the fraction must lie in [0, 1]");
-  return {name, f};
 }
 
 std::pair<int64_t, int64_t> shard_range(int64_t num_rows, int64_t i, int64_t n) {
@@ -147,19 +106,6 @@ std::pair<int64_t, int64_t> shard_range(int64_t num_rows, int64_t i, int64_t n) 
     return static_cast<int64_t>(static_cast<__int128>(k) * num_rows / n);
   };
   return {edge(i), edge(i + 1)};
-}
-
-std::pair<int64_t, int64_t> parse_shard_spec(const std::string& spec) {
-  const auto slash = spec.find('/');
-  auto bad = [&] { return UsageError("--shard " + spec + ": expected i/n with 0 <= i < n, e.g. 0/4"); };
-  if (slash == std::string::npos) throw bad();
-  auto number = [&](const std::string& s) {
-    if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos) throw bad();
-    return static_cast<int64_t>(std::stoll(s));
-  };
-  const int64_t i = number(spec.substr(0, slash)), n = number(spec.substr(slash + 1));
-  if (n < 1 || i >= n) throw bad();
-  return {i, n};
 }
 
 Dataset select_rows(const Dataset& d, const std::vector<int64_t>& rows) {

@@ -10,27 +10,11 @@
 #include <vector>
 
 #include "invkit/data/dataset.h"
+#include "invkit/random.h"
 
 namespace invkit {
 
-// A small portable random stream (splitmix64): the same seed gives the same
-// draws with every compiler and library, unlike std::uniform_int_distribution.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next();
-  uint64_t below(uint64_t n);  // uniform in [0, n), unbiased; n > 0
-
- private:
-  uint64_t state_;
-};
-
-// Independent seeds for independent draws (class order, each class's subset,
-// the split) so that changing one draw leaves the others as they were.
-enum class Stream : uint64_t { class_order = 1, subset = 2, split = 3, repeat = 4 };
-uint64_t derive_seed(uint64_t seed, Stream stream, uint64_t sub = 0);
-
-// A random permutation of 0..n-1 (Fisher-Yates).
+// A random permutation of 0..n-1 (Fisher-Yates on Rng(seed)).
 std::vector<int64_t> permutation(int64_t n, uint64_t seed);
 
 // k distinct numbers from 0..n-1, drawn at random, in ascending order.
@@ -64,15 +48,9 @@ struct SplitRows {
 };
 SplitRows stratified_split(const std::vector<int64_t>& labels, int64_t num_classes, double fraction, uint64_t seed);
 
-// "NAME=FRACTION" (e.g. "val=0.2"), fraction in [0, 1]; UsageError otherwise.
-std::pair<std::string, double> parse_split_spec(const std::string& spec);
-
 // Shard i (0-based) of n: rows [floor(i*N/n), floor((i+1)*N/n)). The n shards
 // are contiguous, differ in size by at most one, and cover every row once.
 std::pair<int64_t, int64_t> shard_range(int64_t num_rows, int64_t i, int64_t n);
-
-// "i/n" with 0 <= i < n; UsageError otherwise.
-std::pair<int64_t, int64_t> parse_shard_spec(const std::string& spec);
 
 // Rows `rows` of `d` (Dataset::select: `index` becomes the row in `d`).
 Dataset select_rows(const Dataset& d, const std::vector<int64_t>& rows);

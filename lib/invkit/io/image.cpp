@@ -158,15 +158,20 @@ void check_png_size(const std::string& path, int64_t height, int64_t width, int6
                 std::to_string(channels) + " image as PNG: at most " + std::to_string(kMax) + " bytes of pixels");
 }
 
-void write_png(const std::string& path, const torch::Tensor& image) {
+std::vector<uint8_t> encode_png(const torch::Tensor& image, const std::string& name) {
   if (image.dim() != 3 || image.scalar_type() != torch::kByte || (image.size(0) != 1 && image.size(0) != 3))
-    throw Error(path + ": can only write uint8 images [1 or 3, H, W] as PNG");
+    throw Error(name + ": can only write uint8 images [1 or 3, H, W] as PNG");
   torch::Tensor hwc = image.to(torch::kCPU).permute({1, 2, 0}).contiguous();
-  check_png_size(path, hwc.size(0), hwc.size(1), hwc.size(2));
+  check_png_size(name, hwc.size(0), hwc.size(1), hwc.size(2));
   int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1)), c = static_cast<int>(hwc.size(2));
   std::vector<uint8_t> png;
   if (!stbi_write_png_to_func(append_bytes, &png, w, h, c, hwc.data_ptr<uint8_t>(), w * c))
-    throw Error(path + ": PNG encoding failed");
+    throw Error(name + ": PNG encoding failed");
+  return png;
+}
+
+void write_png(const std::string& path, const torch::Tensor& image) {
+  auto png = encode_png(image, path);
   write_all(path, png.data(), png.size());
 }
 

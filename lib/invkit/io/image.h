@@ -2,7 +2,9 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace invkit::io {
 
@@ -10,6 +12,10 @@ namespace invkit::io {
 // (as stored: gray stays 1, anything with colour becomes 3; alpha dropped).
 // Throws Error naming the file.
 torch::Tensor read_image(const std::string& path, int channels = 0);
+
+// The PNG encoding of a uint8 image [1 or 3, H, W] (any device); an Error
+// naming `name` for another shape or type, or a size PNG cannot hold.
+std::vector<uint8_t> encode_png(const torch::Tensor& image, const std::string& name);
 
 // Writes uint8 [C, H, W] (C = 1 or 3) as PNG, atomically; "-" is stdout.
 void write_png(const std::string& path, const torch::Tensor& image);

@@ -1,16 +1,15 @@
 #include "invkit/metrics/ekld_protocol.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <cmath>
 
 #include "invkit/metrics/accuracy.h"
+#include "invkit/random.h"
 
 namespace invkit::metrics {
 
 torch::Tensor select_per_class(const torch::Tensor& labels, int64_t num_classes, int64_t per_class, uint64_t seed) {
   auto lab = labels.to(torch::kCPU);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto gen = cpu_generator(seed);
   std::vector<torch::Tensor> chosen;
   for (int64_t c = 0; c < num_classes; ++c) {
     auto rows = (lab == c).nonzero().view(-1);
@@ -38,7 +37,7 @@ ProtocolLogits collect_logits(const torch::Tensor& images, int64_t samples, int6
   for (int64_t start = 0; start < m; start += per_chunk) {
     int64_t count = std::min(per_chunk, m - start);
     auto originals = images.narrow(0, start, count).repeat_interleave(samples, 0);
-    auto keys = torch::arange(start * samples, (start + count) * samples, torch::kLong);
+    auto keys = ekld_keys(start, start + count, samples);
     auto transformed = transform(originals, keys);
     for (int64_t k = 0; k < nm; ++k) {
       parts[k].push_back(models[k](transformed).view({count, samples, -1}));

@@ -10,6 +10,11 @@
 
 namespace invkit::models {
 
+// The scale s LDAM trains with (Cao et al. 2019, the LDAM-DRW code's s = 30):
+// the normalized last layer outputs cosines, and a model trained with it has
+// class probabilities softmax(s · cosines).
+constexpr double kLdamScale = 30.0;
+
 // What fixes a classifier's shape; stored in every checkpoint's manifest.
 struct ClassifierSpec {
   std::string arch = "resnet32";  // resnet20|32|44|56|cnn

@@ -1,11 +1,7 @@
 #include "invkit/models/generator_sampling.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include "invkit/error.h"
 #include "invkit/random.h"
-#include "invkit/io/manifest.h"
-#include "invkit/io/safetensors.h"
 
 namespace invkit::models {
 
@@ -19,42 +15,13 @@ std::string shape_text(at::IntArrayRef s) {
 
 }  // namespace
 
-LoadedGenerator load_generator(const std::string& path, torch::Device device) {
-  auto st = io::Safetensors::read(path);
-  auto m = io::manifest_of(st);
-  if (m.is_null() || !m.contains("format") || m["format"] != "invkit.generator/1")
-    throw Error(path + ": not a generator (expected manifest format \"invkit.generator/1\")");
-  LoadedGenerator g;
-  g.options = MunitOptions::from_json(m.value("model", nlohmann::json::object()), path);
-  g.manifest = m;
-  g.device = device;
-  g.source = path;
-  g.gen = AdaINGen(g.options);
-  torch::NoGradGuard no_grad;
-  auto load = [&](const std::string& name, torch::Tensor& dst) {
-    const std::string key = "gen." + name;
-    if (!st.find(key)) throw Error(path + ": generator tensor \"" + key + "\" is missing");
-    auto src = st.tensor(key);
-    if (src.sizes() != dst.sizes())
-      throw Error(path + ": generator tensor \"" + key + "\" is " + shape_text(src.sizes()) + ", the manifest's model needs " +
-                  shape_text(dst.sizes()));
-    dst.copy_(src);
-  };
-  for (auto& p : g.gen->named_parameters()) load(p.key(), p.value());
-  for (auto& b : g.gen->named_buffers()) load(b.key(), b.value());
-  for (auto& p : g.gen->parameters()) p.set_requires_grad(false);
-  g.gen->to(device);
-  g.gen->eval();
-  return g;
-}
-
 torch::Tensor style_codes(int64_t style_dim, uint64_t seed, const torch::Tensor& keys) {
   auto k = keys.to(torch::kCPU, torch::kInt64).contiguous();
   const int64_t n = k.numel();
   auto out = torch::empty({n, style_dim});
   const auto* kp = k.data_ptr<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
-    auto gen = at::detail::createCPUGenerator(splitmix64(seed ^ splitmix64(static_cast<uint64_t>(kp[i]))));
+    auto gen = cpu_generator(key_seed(seed, kp[i]));
     out[i].copy_(torch::randn({style_dim}, gen, torch::kFloat32));
   }
   return out;

@@ -1,5 +1,5 @@
-// Using a trained generator: load it from a checkpoint and draw T(x), the
-// image x with a random nuisance (a fresh style code), for a batch at once.
+// Using a trained generator (loaded by checkpoint/generator.h): draw T(x),
+// the image x with a random nuisance (a fresh style code), for a batch at once.
 // This is what augment --generator, train-classifier --generator (GIT) and
 // measure-ekld --generator call.
 #pragma once
@@ -19,11 +19,6 @@ struct LoadedGenerator {
   torch::Device device = torch::kCPU;
   std::string source;                      // the file it came from
 };
-
-// Reads the generator part ("gen." tensors) of an invkit.generator/1 file
-// onto `device`. Throws Error naming the file on a wrong format, a missing
-// tensor or a shape that disagrees with the manifest.
-LoadedGenerator load_generator(const std::string& path, torch::Device device);
 
 // T(x) for a batch: images uint8 [N, C, H, W] (or float in [-1, 1]) of the
 // generator's input size, on any device; returns uint8 [N, C, H, W] on the

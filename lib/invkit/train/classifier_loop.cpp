@@ -4,9 +4,9 @@
 
 #include <chrono>
 #include <cmath>
-#include <sstream>
 
-#include "invkit/cli/progress.h"
+#include "invkit/checkpoint/classifier.h"
+#include "invkit/checkpoint/generator.h"
 #include "invkit/data/class_match.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
@@ -14,7 +14,7 @@
 #include "invkit/io/text.h"
 #include "invkit/models/classifier.h"
 #include "invkit/models/generator_sampling.h"
-#include "invkit/train/checkpoint.h"
+#include "invkit/random.h"
 #include "invkit/train/losses.h"
 #include "invkit/train/rules.h"
 #include "invkit/train/schedule.h"
@@ -39,17 +39,8 @@ double cpu_seconds() {
 }
 
 // Random streams, each derived per epoch from the seed.
-constexpr uint64_t kOrderStream = 1, kFlipStream = 2, kAugmentStream = 3, kTwinStream = 4, kKeepStream = 5,
-                   kStyleStream = 6;
 
 std::string last_path(const std::string& ckpt) { return ckpt + ".last"; }
-
-std::string fmt(double v, int precision = 4) {
-  std::ostringstream s;
-  s.precision(precision);
-  s << v;
-  return s.str();
-}
 
 // Checks that a val/test set `d` fits the training set and re-expresses its
 // labels in the training set's classes, matched by name.
@@ -105,7 +96,7 @@ void check_inputs(const TrainConfig& config, TrainInputs& in) {
 }
 
 nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch::Device device,
-                                const nlohmann::json& history_entry) {
+                                const nlohmann::json& history_entry, const TrainObserver& observer) {
   check_inputs(config, in);
   const Dataset& train = in.train;
   const Rule rule = parse_rule(config.rule);
@@ -148,15 +139,15 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
   if (!config.resume.empty()) {
     auto st = io::Safetensors::read(config.resume);
     nlohmann::json m = io::manifest_of(st);
-    if (!m.is_object() || m.value("format", "") != kClassifierFormat)
+    if (!m.is_object() || m.value("format", "") != checkpoint::kClassifierFormat)
       throw Error(st.source() + ": not a classifier checkpoint");
     for (const char* k : {"arch", "num_classes", "channels", "height", "width", "normed_linear"}) {
-      nlohmann::json mine = describe_classifier(spec, norm, train.class_names, counts)[k];
+      nlohmann::json mine = checkpoint::describe_classifier(spec, norm, train.class_names, counts)[k];
       if (m.value(k, nlohmann::json()) != mine)
         throw Error(st.source() + ": checkpoint " + k + " is " + io::dump_json(m.value(k, nlohmann::json())) +
                     " but this run has " + io::dump_json(mine));
     }
-    load_model_tensors(*model, st);
+    checkpoint::load_model_tensors(*model, st);
     opt.load_state(st);
     start_epoch = m.value("epoch", int64_t{0});
     start_step = m.value("step_in_epoch", int64_t{0});
@@ -168,13 +159,13 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
                        " epochs; pass a larger --epochs to continue");
   }
 
-  nlohmann::json base = describe_classifier(spec, norm, train.class_names, counts);
+  nlohmann::json base = checkpoint::describe_classifier(spec, norm, train.class_names, counts);
   base["training"] = config.to_json();
   base["training"]["train"] = in.train_name;
   if (in.val) base["training"]["val"] = in.val_name;
   base["rng"] = {{"seed", config.seed},
                  {"scheme", "epoch e draws its order, flips and augmentation from generators seeded with "
-                            "derive_seed(seed, stream, e); model init from the seed"}};
+                            "epoch_seed(seed, stream, e) (invkit/random.h); model init from the seed"}};
   nlohmann::json history = train.extra.value("history", nlohmann::json::array());
   history.push_back(history_entry);
   base["history"] = history;
@@ -183,7 +174,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
   models::LoadedGenerator generator;
   torch::Tensor keep;
   if (config.git.enabled()) {
-    generator = models::load_generator(config.git.generator, device);
+    generator = checkpoint::load_generator(config.git.generator, device);
     const auto& o = generator.options;
     if (o.channels != train.channels() || o.height != train.height() || o.width != train.width())
       throw Error(config.git.generator + ": the generator takes " + std::to_string(o.channels) + "x" +
@@ -199,7 +190,6 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
   const auto labels = train.labels.to(device);
   const int64_t n = train.size();
   const int64_t steps = (n + config.batch - 1) / config.batch;
-  cli::JsonLog log(config.log);
   SignalGuard signals;
 
   auto checkpoint = [&](const std::string& path, int64_t epoch, int64_t step, const nlohmann::json& metrics) {
@@ -208,7 +198,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
     m["step_in_epoch"] = step;
     m["metrics"] = metrics;
     m["best"] = {{"epoch", best_epoch}, {"val_accuracy", best_val}, {"val", best_val_metrics}};
-    save_checkpoint(path, *model, opt.state(), m);
+    checkpoint::save_checkpoint(path, *model, opt.state(), m);
   };
   std::string last_saved = "no checkpoint was written";
   if (!config.resume.empty()) last_saved = "the last good checkpoint is " + config.resume;
@@ -224,30 +214,29 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
     const double cpu_epoch = cpu_seconds();
     const EpochPlan plan = plan_for(rule, epoch, config.step1);
     const double lr = learning_rate(sched, epoch);
-    auto gen = make_generator(derive_seed(config.seed, kOrderStream, static_cast<uint64_t>(epoch)));
+    auto gen = cpu_generator(epoch_seed(config.seed, EpochStream::order, epoch));
     auto order = plan.balanced_sampling ? balanced_order(train.labels, spec.num_classes, n, gen) : shuffled_order(n, gen);
     torch::Tensor flips;
     if (config.flip) {
-      auto fgen = make_generator(derive_seed(config.seed, kFlipStream, static_cast<uint64_t>(epoch)));
+      auto fgen = cpu_generator(epoch_seed(config.seed, EpochStream::flip, epoch));
       flips = (torch::rand({n}, fgen) < 0.5).to(device);
     }
-    const uint64_t augment_seed = derive_seed(config.seed, kAugmentStream, static_cast<uint64_t>(epoch));
+    const uint64_t augment_seed = epoch_seed(config.seed, EpochStream::augment, epoch);
     const auto order_dev = order.to(device);
     // GIT's twin batches: the same sampler, its own draws.
     const bool git_on = config.git.enabled() && (!config.git.delayed || epoch >= config.step1);
     torch::Tensor twin_order, uniforms;
-    const uint64_t style_seed = derive_seed(config.seed, kStyleStream, static_cast<uint64_t>(epoch));
+    const uint64_t style_seed = epoch_seed(config.seed, EpochStream::style, epoch);
     if (git_on) {
-      auto tgen = make_generator(derive_seed(config.seed, kTwinStream, static_cast<uint64_t>(epoch)));
+      auto tgen = cpu_generator(epoch_seed(config.seed, EpochStream::twin, epoch));
       twin_order = (plan.balanced_sampling ? balanced_order(train.labels, spec.num_classes, n, tgen)
                                            : shuffled_order(n, tgen)).to(device);
-      auto ugen = make_generator(derive_seed(config.seed, kKeepStream, static_cast<uint64_t>(epoch)));
+      auto ugen = cpu_generator(epoch_seed(config.seed, EpochStream::keep, epoch));
       uniforms = torch::rand({n}, ugen).to(device);
     }
     const torch::Tensor weight = plan.class_weights ? class_weights : torch::Tensor();
 
-    cli::Progress bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs), steps, "it",
-                      config.quiet);
+    if (observer.epoch_begin) observer.epoch_begin(epoch, steps);
     double loss_sum = 0, data_seconds = 0, model_seconds = 0, generator_seconds = 0;
     int64_t seen = 0, generated = 0;
     auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(device));
@@ -301,10 +290,10 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
       model_seconds += seconds_since(t1);
       loss_sum += loss_value * static_cast<double>(hi - lo);
       seen += hi - lo;
-      bar.update(step + 1, "loss " + fmt(loss_value));
+      if (observer.step_end) observer.step_end(step + 1, loss_value);
 
       if (int sig = SignalGuard::pending()) {
-        bar.finish();
+        if (observer.epoch_end) observer.epoch_end(nullptr);
         const int64_t done_epoch = step + 1 == steps ? epoch + 1 : epoch;
         const int64_t done_step = step + 1 == steps ? 0 : step + 1;
         checkpoint(last_path(config.output), done_epoch, done_step, last_metrics);
@@ -313,7 +302,6 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
                     " (continue with --resume " + last_path(config.output) + ")");
       }
     }
-    bar.finish();
     const double train_seconds = seconds_since(t_epoch);
     const double train_cpu = cpu_seconds() - cpu_epoch;
 
@@ -351,7 +339,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
       best_epoch = epoch + 1;
     }
     record["seconds"] = seconds_since(t_epoch);
-    log.write(record);
+    if (observer.epoch_end) observer.epoch_end(record);
     last_metrics = record;
 
     const bool final_epoch = epoch + 1 == config.epochs;
@@ -368,7 +356,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
   if (in.test) {
     // Test the kept (best) checkpoint, and record the result in it.
     auto st = io::Safetensors::read(config.output);
-    auto best = load_classifier(st, device);
+    auto best = checkpoint::load_classifier(st, device);
     auto logits = models::predict_logits(*best.model, best.normalization, in.test->images,
                                          config.batch, device);
     auto tm = metrics::classification_metrics(logits.argmax(1), in.test->labels, spec.num_classes, counts, config.shots);

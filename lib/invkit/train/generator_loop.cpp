@@ -1,29 +1,19 @@
 #include "invkit/train/generator_loop.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <cmath>
 #include <cstdio>
 
+#include "invkit/checkpoint/generator.h"
+#include "invkit/checkpoint/module_tensors.h"
 #include "invkit/error.h"
-#include "invkit/random.h"
 #include "invkit/io/image.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
+#include "invkit/random.h"
 
 namespace invkit::train {
 
 namespace {
-
-// Random streams of one iteration.
-constexpr uint64_t kStreamStyle = 1, kStreamBalanced = 2, kStreamEpoch = 3, kStreamFlip = 4;
-
-std::vector<std::pair<std::string, torch::Tensor>> named_state(const torch::nn::Module& m) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& p : m.named_parameters()) out.emplace_back(p.key(), p.value());
-  for (const auto& b : m.named_buffers()) out.emplace_back(b.key(), b.value());
-  return out;
-}
 
 std::vector<std::pair<std::string, torch::Tensor>> named_params(const torch::nn::Module& m) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
@@ -137,11 +127,6 @@ void Adam::load_state(const std::function<torch::Tensor(const std::string&)>& ge
 
 // ---------------------------------------------------------------- random draws, batches
 
-at::Generator iteration_generator(uint64_t seed, int64_t iteration, uint64_t stream) {
-  uint64_t h = splitmix64(seed ^ splitmix64(static_cast<uint64_t>(iteration) * 8 + stream));
-  return at::detail::createCPUGenerator(h);
-}
-
 torch::Tensor to_uint8(const torch::Tensor& x) {
   return ((x + 1) * 127.5).round_().clamp_(0, 255).to(torch::kUInt8);
 }
@@ -164,7 +149,7 @@ torch::Tensor GeneratorBatches::rows(int64_t iteration) {
   auto out = torch::empty({b}, torch::kInt64);
   auto* o = out.data_ptr<int64_t>();
   if (opt_.balanced) {
-    auto gen = iteration_generator(opt_.seed, iteration, kStreamBalanced);
+    auto gen = cpu_generator(iteration_seed(opt_.seed, IterationStream::balanced, iteration));
     auto u = torch::rand({b, 2}, gen, torch::kFloat64);
     auto* up = u.data_ptr<double>();
     const auto k = static_cast<int64_t>(by_class_.size());
@@ -179,7 +164,7 @@ torch::Tensor GeneratorBatches::rows(int64_t iteration) {
   for (int64_t j = 0; j < b; ++j) {
     int64_t k = iteration * b + j, epoch = k / n_;
     if (epoch != perm_epoch_) {
-      auto gen = iteration_generator(opt_.seed, epoch, kStreamEpoch);
+      auto gen = cpu_generator(iteration_seed(opt_.seed, IterationStream::data_epoch, epoch));
       perm_ = torch::randperm(n_, gen, torch::kInt64);
       perm_epoch_ = epoch;
     }
@@ -192,7 +177,7 @@ torch::Tensor GeneratorBatches::batch(int64_t iteration) {
   auto r = rows(iteration).to(images_.device());
   torch::Tensor x = to_unit(images_.index_select(0, r));
   if (opt_.flip) {
-    auto gen = iteration_generator(opt_.seed, iteration, kStreamFlip);
+    auto gen = cpu_generator(iteration_seed(opt_.seed, IterationStream::flip, iteration));
     auto flip = (torch::rand({opt_.batch}, gen) < 0.5).to(x.device()).view({-1, 1, 1, 1});
     x = torch::where(flip, x.flip({3}), x);
   }
@@ -226,7 +211,7 @@ GeneratorLosses GeneratorTrainer::step(const torch::Tensor& x) {
   gen_->train();
   dis_->train();
   const int64_t b = x.size(0);
-  auto gen = iteration_generator(train_.seed, iteration_, kStreamStyle);
+  auto gen = cpu_generator(iteration_seed(train_.seed, IterationStream::style, iteration_));
   auto s_rand = torch::randn({b, model_.style_dim, 1, 1}, gen, torch::kFloat32).to(device_);
   const double lr = current_lr();
 
@@ -266,20 +251,19 @@ GeneratorLosses GeneratorTrainer::step(const torch::Tensor& x) {
 }
 
 void GeneratorTrainer::save(const std::string& path, const nlohmann::json& extra) const {
-  io::NamedTensors tensors;
-  for (auto& [name, t] : named_state(*gen_)) tensors.emplace_back("gen." + name, t.detach());
-  for (auto& [name, t] : named_state(*dis_)) tensors.emplace_back("dis." + name, t.detach());
+  io::NamedTensors tensors = checkpoint::model_tensors(*gen_, "gen.");
+  for (auto& named : checkpoint::model_tensors(*dis_, "dis.")) tensors.push_back(std::move(named));
   gen_opt_->state("optimizer.gen.", tensors);
   dis_opt_->state("optimizer.dis.", tensors);
   nlohmann::json m = extra;
-  m["format"] = kGeneratorFormat;
+  m["format"] = checkpoint::kGeneratorFormat;
   m["architecture"] = "munit";
   m["model"] = model_.to_json();
   m["training"] = train_.to_json();
   m["iteration"] = iteration_;
   m["rng"] = {{"seed", train_.seed},
               {"iteration", iteration_},
-              {"scheme", "iteration t draws from CPU generators seeded by splitmix64(seed, t, stream)"}};
+              {"scheme", "iteration t draws from CPU generators seeded by iteration_seed(seed, stream, t) (invkit/random.h)"}};
   m["optimizer"] = {{"type", "adam"}, {"gen_steps", gen_opt_->steps()}, {"dis_steps", dis_opt_->steps()},
                     {"lr", current_lr()}};
   m["input"] = {{"channels", model_.channels},
@@ -294,28 +278,16 @@ void GeneratorTrainer::save(const std::string& path, const nlohmann::json& extra
 
 GeneratorTrainer GeneratorTrainer::resume(const std::string& path, torch::Device device) {
   auto st = io::Safetensors::read(path);
-  auto m = io::manifest_of(st);
-  if (m.is_null() || m.value("format", "") != kGeneratorFormat)
-    throw Error(path + ": not a generator checkpoint (expected manifest format \"" + std::string(kGeneratorFormat) +
-                "\")");
+  auto m = checkpoint::generator_manifest(st);
   auto model = models::MunitOptions::from_json(m.value("model", nlohmann::json::object()), path);
   auto train = GeneratorTrainOptions::from_json(m.value("training", nlohmann::json::object()), path);
   GeneratorTrainer t(model, train, device);
+  checkpoint::load_model_tensors(*t.gen_, st, "gen.");
+  checkpoint::load_model_tensors(*t.dis_, st, "dis.");
   auto get = [&](const std::string& name) {
-    if (!st.find(name)) throw Error(path + ": tensor \"" + name + "\" is missing");
+    if (!st.find(name)) throw Error(path + ": checkpoint lacks tensor \"" + name + "\"");
     return st.tensor(name).to(device);
   };
-  auto load = [&](torch::nn::Module& module, const std::string& prefix) {
-    torch::NoGradGuard no_grad;
-    for (auto& [name, dst] : named_state(module)) {
-      auto src = get(prefix + name);
-      if (src.sizes() != dst.sizes())
-        throw Error(path + ": tensor \"" + prefix + name + "\" has the wrong shape for the model in its manifest");
-      dst.copy_(src);
-    }
-  };
-  load(*t.gen_, "gen.");
-  load(*t.dis_, "dis.");
   try {
     t.iteration_ = m.at("iteration").get<int64_t>();
     t.gen_opt_->load_state(get, "optimizer.gen.", m.at("optimizer").at("gen_steps").get<int64_t>());

@@ -1,6 +1,6 @@
 // Training MUNIT on one domain mapped to itself (x' = dec(content(x), s),
 // s ~ N(0, I)): the losses, Adam, the lr step decay, one iteration, the batch
-// sampler and the checkpoint (format "invkit.generator/1").
+// sampler and the checkpoint (checkpoint/generator.h).
 //
 // Every random draw of iteration t comes from a CPU generator seeded with
 // (seed, t), so the "RNG state" of a run is its seed and iteration count, and
@@ -17,8 +17,6 @@
 #include "invkit/models/munit.h"
 
 namespace invkit::train {
-
-constexpr const char* kGeneratorFormat = "invkit.generator/1";
 
 struct GeneratorTrainOptions {
   int64_t iters = 10000;        // total iterations of the run
@@ -84,10 +82,6 @@ class GeneratorBatches {
   int64_t perm_epoch_ = -1;
   torch::Tensor perm_;
 };
-
-// A CPU generator for iteration t's draws of a run seeded `seed` (`stream`
-// separates independent uses).
-at::Generator iteration_generator(uint64_t seed, int64_t iteration, uint64_t stream);
 
 // Images in [-1, 1] → uint8 (round((x + 1) · 127.5), clamped), same device.
 torch::Tensor to_uint8(const torch::Tensor& x);

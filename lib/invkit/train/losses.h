@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "invkit/models/classifier.h"
+
 namespace invkit::train {
 
 class Loss {
@@ -25,15 +27,11 @@ class CrossEntropyLoss : public Loss {
                            const torch::Tensor& weight) const override;
 };
 
-// The scale s LDAM trains with: an LDAM model's class probabilities are
-// softmax(s · cosines).
-constexpr double kLdamScale = 30.0;
-
 // LDAM: subtract margin m_y from the true-class logit, scale by s, then CE.
 // m_j is proportional to n_j^(-1/4), the largest equal to max_margin.
 class LdamLoss : public Loss {
  public:
-  LdamLoss(const std::vector<int64_t>& class_counts, double max_margin = 0.5, double scale = kLdamScale);
+  LdamLoss(const std::vector<int64_t>& class_counts, double max_margin = 0.5, double scale = models::kLdamScale);
   torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels,
                            const torch::Tensor& weight) const override;
   const torch::Tensor& margins() const { return margins_; }

@@ -1,7 +1,5 @@
 #include "invkit/train/rules.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <cmath>
 
 #include "invkit/error.h"
@@ -49,12 +47,6 @@ std::vector<double> effective_number_weights(const std::vector<int64_t>& class_c
   for (auto& v : w) v = sum > 0 ? v * static_cast<double>(class_counts.size()) / sum : 0.0;
   return w;
 }
-
-uint64_t derive_seed(uint64_t seed, uint64_t stream, uint64_t epoch) {
-  return splitmix64(splitmix64(splitmix64(seed) ^ stream) ^ epoch);
-}
-
-torch::Generator make_generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
 torch::Tensor shuffled_order(int64_t n, torch::Generator& gen) {
   return torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong));

@@ -26,13 +26,6 @@ EpochPlan plan_for(Rule rule, int64_t epoch, int64_t step1);
 // scaled so that they sum to the number of classes; empty classes get 0.
 std::vector<double> effective_number_weights(const std::vector<int64_t>& class_counts, double beta = 0.9999);
 
-// A 64-bit seed for one random stream of one epoch, from the run's seed, so
-// that epoch e draws the same whether or not the run was resumed.
-uint64_t derive_seed(uint64_t seed, uint64_t stream, uint64_t epoch);
-
-// A CPU generator seeded with `seed`.
-torch::Generator make_generator(uint64_t seed);
-
 // A uniform random permutation of [0, n).
 torch::Tensor shuffled_order(int64_t n, torch::Generator& gen);
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "invkit/transforms/random.h"
+#include "invkit/random.h"
 
 namespace invkit::transforms {
 

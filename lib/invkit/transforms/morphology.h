@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "invkit/transforms/random.h"
+#include "invkit/random.h"
 
 namespace invkit::transforms {
 

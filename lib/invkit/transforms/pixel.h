@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "invkit/transforms/random.h"
+#include "invkit/random.h"
 
 namespace invkit::transforms {
 

@@ -1,4 +1,4 @@
-#include "invkit/io/export.h"
+#include "invkit/data/export.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -13,28 +13,15 @@
 #include "invkit/io/image.h"
 #include "invkit/io/image_folder.h"
 
-#include <stb_image_write.h>  // implementation compiled in image.cpp
-
 namespace fs = std::filesystem;
 
-namespace invkit::io {
+namespace invkit {
 
 namespace {
 
-void append_bytes(void* context, void* data, int size) {
-  auto* out = static_cast<std::vector<uint8_t>*>(context);
-  auto* p = static_cast<uint8_t*>(data);
-  out->insert(out->end(), p, p + size);
-}
-
 // Plain (non-atomic) PNG file: the whole folder is made atomic at once.
 void write_png_plain(const fs::path& path, const torch::Tensor& chw) {
-  torch::Tensor hwc = chw.permute({1, 2, 0}).contiguous();
-  check_png_size(path.string(), hwc.size(0), hwc.size(1), hwc.size(2));
-  const int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1)), c = static_cast<int>(hwc.size(2));
-  std::vector<uint8_t> png;
-  if (!stbi_write_png_to_func(append_bytes, &png, w, h, c, hwc.data_ptr<uint8_t>(), w * c))
-    throw Error(path.string() + ": PNG encoding failed");
+  auto png = io::encode_png(chw, path.string());
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
   out.close();
@@ -47,7 +34,7 @@ struct RemoveOnFailure {
   bool armed = true;
   ~RemoveOnFailure() {
     if (!armed) return;
-    remove_tree(path.string());
+    io::remove_tree(path.string());
   }
 };
 
@@ -83,7 +70,7 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
   }
   fs::path tmp = target;
   tmp += ".tmp";
-  remove_tree(tmp.string());  // a leftover of an earlier failed export
+  io::remove_tree(tmp.string());  // a leftover of an earlier failed export
   RemoveOnFailure cleanup{tmp};
   if (!fs::create_directories(tmp, ec) || ec) throw Error(tmp.string() + ": cannot create folder: " + ec.message());
 
@@ -95,16 +82,16 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
   {
     // The class order (and the names the folder names had to change), so
     // that convert folder reads the classes back as they were.
-    std::ofstream order(tmp / kClassOrderFile, std::ios::binary);
+    std::ofstream order(tmp / io::kClassOrderFile, std::ios::binary);
     for (size_t c = 0; c < folders.size(); ++c) {
       const std::string& name = set.class_names[c];
       if (name.find_first_of("\t\r\n") != std::string::npos)
         throw Error("class " + std::to_string(c) + ": its name has a tab or line break and cannot be written to " +
-                    kClassOrderFile);
+                    io::kClassOrderFile);
       order << folders[c] << (name != folders[c] ? "\t" + name : "") << "\n";
     }
     order.close();
-    if (!order) throw Error((tmp / kClassOrderFile).string() + ": write failed");
+    if (!order) throw Error((tmp / io::kClassOrderFile).string() + ": write failed");
   }
   const int64_t n = set.size();
   const int digits = static_cast<int>(std::to_string(std::max<int64_t>(n - 1, 0)).size());
@@ -125,7 +112,7 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
   old += ".old";
   const bool replacing = fs::exists(target, ec);
   if (replacing) {
-    remove_tree(old.string());
+    io::remove_tree(old.string());
     fs::rename(target, old, ec);
     if (ec) throw Error(dir + ": cannot move the old folder aside: " + ec.message());
   }
@@ -136,7 +123,7 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
     throw Error(dir + ": cannot rename " + tmp.string() + " to it: " + ec.message());
   }
   cleanup.armed = false;
-  if (replacing) remove_tree(old.string());
+  if (replacing) io::remove_tree(old.string());
 }
 
 torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) {
@@ -144,10 +131,10 @@ torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) 
   const int64_t classes = set.num_classes();
   // The sheet's sides, checked before anything is allocated: a large
   // --per-class must not wrap into a small (or negative) size.
-  const auto side = [&](int64_t cells, int64_t cell) { return checked_mul(cells, cell + pad); };
+  const auto side = [&](int64_t cells, int64_t cell) { return io::checked_mul(cells, cell + pad); };
   const auto sheet_w = side(per_class, set.width()), sheet_h = side(classes, set.height());
   std::optional<uint64_t> sheet_bytes;
-  if (sheet_w && sheet_h) sheet_bytes = checked_product({*sheet_w + pad, *sheet_h + pad}, set.channels());
+  if (sheet_w && sheet_h) sheet_bytes = io::checked_product({*sheet_w + pad, *sheet_h + pad}, set.channels());
   if (!sheet_bytes || *sheet_bytes > static_cast<uint64_t>(std::numeric_limits<int>::max()))
     throw UsageError("--per-class " + std::to_string(per_class) + ": a contact sheet of " + std::to_string(classes) +
                      " classes x " + std::to_string(per_class) + " images of " + std::to_string(set.height()) + "x" +
@@ -162,7 +149,7 @@ torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) 
     const int64_t c = label[row];
     if (filled[c] < per_class) cells[c * per_class + filled[c]++].copy_(images[row]);
   }
-  return image_grid(cells, per_class, pad, 255);
+  return io::image_grid(cells, per_class, pad, 255);
 }
 
-}  // namespace invkit::io
+}  // namespace invkit

@@ -1,32 +1,10 @@
-#include "invkit/train/checkpoint.h"
+#include "invkit/checkpoint/classifier.h"
 
 #include "invkit/data/class_match.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
-#include "invkit/train/losses.h"
 
-namespace invkit::train {
-
-io::NamedTensors model_tensors(torch::nn::Module& model) {
-  io::NamedTensors out;
-  for (const auto& p : model.named_parameters()) out.emplace_back(p.key(), p.value().detach().to(torch::kCPU).contiguous());
-  for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value().detach().to(torch::kCPU).contiguous());
-  return out;
-}
-
-void load_model_tensors(torch::nn::Module& model, const io::Safetensors& st) {
-  torch::NoGradGuard no_grad;
-  auto copy = [&](const std::string& name, torch::Tensor& target) {
-    if (!st.find(name)) throw Error(st.source() + ": checkpoint lacks tensor \"" + name + "\"");
-    auto t = st.tensor(name);
-    if (t.sizes() != target.sizes())
-      throw Error(st.source() + ": tensor \"" + name + "\" has shape " + c10::str(t.sizes()) + ", the model expects " +
-                  c10::str(target.sizes()));
-    target.copy_(t);
-  };
-  for (auto& p : model.named_parameters()) copy(p.key(), p.value());
-  for (auto& b : model.named_buffers()) copy(b.key(), b.value());
-}
+namespace invkit::checkpoint {
 
 nlohmann::json describe_classifier(const models::ClassifierSpec& spec, const models::Normalization& norm,
                                    const std::vector<std::string>& class_names,
@@ -87,7 +65,7 @@ LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device
   load_model_tensors(*c.model, st);
   c.model->to(device);
   c.model->eval();
-  c.logit_scale = c.spec.normed_linear ? kLdamScale : 1.0;
+  c.logit_scale = c.spec.normed_linear ? models::kLdamScale : 1.0;
   c.manifest = std::move(m);
   return c;
 }
@@ -103,4 +81,4 @@ void check_data_matches(const LoadedClassifier& clf, Dataset& data, const std::s
   align_classes(data, data_name, clf.class_names, checkpoint_name);
 }
 
-}  // namespace invkit::train
+}  // namespace invkit::checkpoint

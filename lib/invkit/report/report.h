@@ -16,9 +16,9 @@
 
 #include "invkit/metrics/accuracy.h"
 #include "invkit/metrics/stats.h"
-#include "invkit/metrics/svg_plot.h"
+#include "invkit/report/svg_plot.h"
 
-namespace invkit::metrics {
+namespace invkit::report {
 
 // One method (checkpoint) in one seed and transform.
 struct RunResult {
@@ -109,7 +109,7 @@ void finish(Results& results);
 // metrics/accuracy.h); a group without classes is none. For a set whose
 // smallest class is above the default few-shot threshold (20), as
 // Fashion-MNIST-LT's 48.
-void set_shot_groups(Results& results, ShotThresholds thresholds);
+void set_shot_groups(Results& results, metrics::ShotThresholds thresholds);
 
 // Reads RUNS/seed-<S>/<T>/ekld.json and, for each checkpoint it names, the
 // test metrics beside it: the manifest of <T>/METHOD.st (header only) or,
@@ -152,7 +152,7 @@ std::string verdict_text(Verdict v);  // the words above; "–" for no_interval
 struct RunSpearman {
   int64_t seed = 0;
   int64_t classes = 0;
-  PermutationTest test;
+  metrics::PermutationTest test;
 };
 
 // The within-class effect of class size on eKLD in one method, pooled over
@@ -166,7 +166,7 @@ struct PooledSlope {
   std::vector<int64_t> seeds;  // seeds with classes
   int64_t classes = 0;         // classes seen in at least 2 of them (the ones that carry the estimate)
   int64_t points = 0;          // (class, seed) pairs used
-  SlopeTest test;              // test.slope NaN: not estimable (no class changes size)
+  metrics::SlopeTest test;              // test.slope NaN: not estimable (no class changes size)
   Verdict verdict = Verdict::no_interval;  // expected sign -1
 };
 
@@ -178,7 +178,7 @@ struct PairedChange {
   bool accuracy = false;        // an accuracy: levels in %, differences in percentage points
   std::vector<int64_t> seeds;   // the shared seeds
   double first = 0, second = 0;  // the two methods' means over those seeds (display units)
-  MeanInterval difference;      // of first - second, per seed
+  metrics::MeanInterval difference;      // of first - second, per seed
   Verdict verdict = Verdict::no_interval;  // the paper's direction: eKLD lower, accuracies higher
 };
 
@@ -217,4 +217,4 @@ struct ReportOptions {
 
 std::string render_markdown(const Results& results, const ReportOptions& options);
 
-}  // namespace invkit::metrics
+}  // namespace invkit::report

@@ -1,4 +1,4 @@
-#include "invkit/metrics/report.h"
+#include "invkit/report/report.h"
 
 #include <algorithm>
 #include <array>
@@ -13,7 +13,9 @@
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 
-namespace invkit::metrics {
+namespace invkit::report {
+
+using namespace invkit::metrics;  // statistics and shot groups
 
 namespace fs = std::filesystem;
 
@@ -715,4 +717,4 @@ std::string render_markdown(const Results& results, const ReportOptions& options
   return md.str();
 }
 
-}  // namespace invkit::metrics
+}  // namespace invkit::report

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "invkit/checkpoint/classifier.h"
 #include "invkit/data/dataset.h"
-#include "invkit/train/checkpoint.h"
 
-namespace invkit::train {
+namespace invkit::checkpoint {
 
 // What a model file trained elsewhere does not say, from the command line.
 struct ExternalOptions {
@@ -68,4 +68,4 @@ std::map<std::string, torch::Tensor> read_torch_save_state_dict(const std::strin
 LoadedClassifier load_any_classifier(const std::string& path, torch::Device device, const ExternalOptions& opt,
                                      const Dataset& data, const std::string& data_name);
 
-}  // namespace invkit::train
+}  // namespace invkit::checkpoint

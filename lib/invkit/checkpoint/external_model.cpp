@@ -1,4 +1,4 @@
-#include "invkit/train/external_model.h"
+#include "invkit/checkpoint/external_model.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <caffe2/serialize/versions.h>
@@ -19,9 +19,8 @@
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
 #include "invkit/io/torch_save.h"
-#include "invkit/train/losses.h"
 
-namespace invkit::train {
+namespace invkit::checkpoint {
 
 namespace {
 
@@ -282,7 +281,7 @@ LoadedClassifier load_state_dict_model(const std::string& path, const std::strin
     throw UsageError(std::string(e.what()) + " (--arch " + opt.arch + ")");
   }
   load_state_dict(*c.model, std::move(tensors), path + " (as " + opt.arch + ")");
-  c.logit_scale = c.spec.normed_linear ? kLdamScale : 1.0;
+  c.logit_scale = c.spec.normed_linear ? models::kLdamScale : 1.0;
   c.model->to(device);
   c.model->eval();
   c.normalization = external_normalization(opt, c.spec.channels);
@@ -450,4 +449,4 @@ LoadedClassifier load_any_classifier(const std::string& path, torch::Device devi
   return c;
 }
 
-}  // namespace invkit::train
+}  // namespace invkit::checkpoint

@@ -1,4 +1,4 @@
-#include "invkit/metrics/svg_plot.h"
+#include "invkit/report/svg_plot.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "invkit/io/text.h"
 
-namespace invkit::metrics {
+namespace invkit::report {
 
 namespace {
 
@@ -147,4 +147,4 @@ std::string render_svg(const ScatterPlot& plot) {
   return o.str();
 }
 
-}  // namespace invkit::metrics
+}  // namespace invkit::report

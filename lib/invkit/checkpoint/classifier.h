@@ -10,20 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "invkit/checkpoint/module_tensors.h"
 #include "invkit/data/dataset.h"
 #include "invkit/io/safetensors.h"
 #include "invkit/models/classifier.h"
 
-namespace invkit::train {
+namespace invkit::checkpoint {
 
 constexpr const char* kClassifierFormat = "invkit.classifier/1";
-
-// The model's parameters and buffers under their state_dict names (CPU, contiguous).
-io::NamedTensors model_tensors(torch::nn::Module& model);
-
-// Copies a checkpoint's tensors into the model; a missing tensor or a shape
-// mismatch is an Error naming the file and the tensor.
-void load_model_tensors(torch::nn::Module& model, const io::Safetensors& st);
 
 // The manifest keys that fix the model: format, arch, num_classes, channels,
 // height, width, normed_linear, normalization, class_names, class_counts.
@@ -43,9 +37,9 @@ struct LoadedClassifier {
   std::vector<std::string> class_names;
   std::vector<int64_t> class_counts;  // of the training set; empty when unknown (a model trained elsewhere)
   nlohmann::json manifest;
-  std::string kind = "invkit";  // or safetensors, torch.save, torchscript (train/external_model.h)
+  std::string kind = "invkit";  // or safetensors, torch.save, torchscript (checkpoint/external_model.h)
   // Probabilities are softmax(logit_scale * logits): LDAM's normalized last
-  // layer outputs cosines, trained with s = 30 (train/losses.h kLdamScale).
+  // layer outputs cosines, trained with s = 30 (models::kLdamScale).
   double logit_scale = 1.0;
 };
 
@@ -63,4 +57,4 @@ void check_data_matches(const LoadedClassifier& clf, Dataset& data, const std::s
 // Same, from an already parsed file.
 LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device);
 
-}  // namespace invkit::train
+}  // namespace invkit::checkpoint

@@ -3,10 +3,10 @@
 
 #include <filesystem>
 
+#include "invkit/checkpoint/classifier.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
-#include "invkit/train/checkpoint.h"
 
 #include "testing.h"
 
@@ -32,11 +32,11 @@ TEST(Checkpoint, RoundTrip) {
   model->train();
   model->forward(torch::randn({4, 3, 16, 16}));
   models::Normalization norm{{0.1, 0.2, 0.3}, {0.5, 0.6, 0.7}};
-  auto manifest = train::describe_classifier(spec, norm, {"a", "b", "c", "d"}, {10, 20, 30, 40});
+  auto manifest = checkpoint::describe_classifier(spec, norm, {"a", "b", "c", "d"}, {10, 20, 30, 40});
   manifest["epoch"] = 3;
   const std::string path = temp_path("rt.st");
   io::NamedTensors extra{{"optimizer.conv1.weight.momentum_buffer", torch::ones({16, 3, 3, 3})}};
-  train::save_checkpoint(path, *model, extra, manifest);
+  checkpoint::save_checkpoint(path, *model, extra, manifest);
 
   auto st = io::Safetensors::read(path);
   EXPECT_NE(st.find("bn1.running_var"), nullptr);
@@ -44,7 +44,7 @@ TEST(Checkpoint, RoundTrip) {
   EXPECT_NE(st.find("optimizer.conv1.weight.momentum_buffer"), nullptr);
   EXPECT_EQ(io::manifest_of(st)["format"], "invkit.classifier/1");
 
-  auto loaded = train::load_classifier(path, torch::kCPU);
+  auto loaded = checkpoint::load_classifier(path, torch::kCPU);
   EXPECT_EQ(loaded.spec.arch, "resnet20");
   EXPECT_EQ(loaded.spec.num_classes, 4);
   EXPECT_EQ(loaded.spec.height, 16);
@@ -52,7 +52,7 @@ TEST(Checkpoint, RoundTrip) {
   EXPECT_EQ(loaded.class_names[2], "c");
   EXPECT_EQ(loaded.class_counts[3], 40);
   EXPECT_EQ(loaded.manifest["epoch"], 3);
-  auto a = train::model_tensors(*model), b = train::model_tensors(*loaded.model);
+  auto a = checkpoint::model_tensors(*model), b = checkpoint::model_tensors(*loaded.model);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].first, b[i].first);
@@ -70,14 +70,14 @@ TEST(Checkpoint, Errors) {
   spec.num_classes = 2;
   auto model = models::make_classifier(spec);
   models::Normalization norm{{0.5}, {0.25}};
-  auto manifest = train::describe_classifier(spec, norm, {"x", "y"}, {1, 1});
+  auto manifest = checkpoint::describe_classifier(spec, norm, {"x", "y"}, {1, 1});
   // A tensor missing from the file.
-  auto tensors = train::model_tensors(*model);
+  auto tensors = checkpoint::model_tensors(*model);
   io::NamedTensors partial(tensors.begin() + 1, tensors.end());
   const std::string path = temp_path("missing.st");
   io::write_safetensors(path, partial, io::metadata_with_manifest(manifest));
   try {
-    train::load_classifier(path, torch::kCPU);
+    checkpoint::load_classifier(path, torch::kCPU);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("lacks tensor \"" + tensors[0].first + "\""), std::string::npos) << e.what();
@@ -86,11 +86,11 @@ TEST(Checkpoint, Errors) {
   const std::string data = temp_path("data.st");
   io::write_safetensors(data, {{"labels", torch::zeros({1}, torch::kLong)}},
                         io::metadata_with_manifest({{"format", "invkit.dataset/1"}}));
-  EXPECT_THROW(train::load_classifier(data, torch::kCPU), Error);
+  EXPECT_THROW(checkpoint::load_classifier(data, torch::kCPU), Error);
   // A wrong shape.
   manifest["num_classes"] = 3;
   manifest["class_names"] = {"x", "y", "z"};
   const std::string bad = temp_path("shape.st");
-  train::save_checkpoint(bad, *model, {}, manifest);
-  EXPECT_THROW(train::load_classifier(bad, torch::kCPU), Error);
+  checkpoint::save_checkpoint(bad, *model, {}, manifest);
+  EXPECT_THROW(checkpoint::load_classifier(bad, torch::kCPU), Error);
 }

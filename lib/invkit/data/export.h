@@ -9,7 +9,7 @@
 
 #include "invkit/data/dataset.h"
 
-namespace invkit::io {
+namespace invkit {
 
 // Class names as folder names: every byte outside [A-Za-z0-9._-] becomes
 // '_', an empty name or one of dots becomes "class_<i>", and a name that
@@ -33,4 +33,4 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force 
 // white between cells.
 torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad = 2);
 
-}  // namespace invkit::io
+}  // namespace invkit

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace invkit::metrics {
+namespace invkit::report {
 
 struct Series {
   std::string name;
@@ -22,4 +22,4 @@ struct ScatterPlot {
 // axis) are left out.
 std::string render_svg(const ScatterPlot& plot);
 
-}  // namespace invkit::metrics
+}  // namespace invkit::report

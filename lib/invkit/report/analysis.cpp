@@ -4,9 +4,11 @@
 #include <limits>
 #include <set>
 
-#include "invkit/metrics/report.h"
+#include "invkit/report/report.h"
 
-namespace invkit::metrics {
+namespace invkit::report {
+
+using namespace invkit::metrics;  // statistics and shot groups
 
 namespace {
 
@@ -172,4 +174,4 @@ TransformAnalysis analyze(const TransformResults& t) {
   return a;
 }
 
-}  // namespace invkit::metrics
+}  // namespace invkit::report
