@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
       });
     }
 
-    auto rows = invkit::metrics::select_per_class(data.labels, data.num_classes(), opt.per_class, seed);
+    auto rows = invkit::metrics::ekld_rows(data.labels, data.num_classes(), opt.per_class, seed);
     auto images = data.images.index_select(0, rows);
     auto labels = data.labels.index_select(0, rows);  // the data set's classes (for --dump-logits)
     invkit::cli::Progress bar("measure-ekld", static_cast<int64_t>(models.size()) * rows.size(0) * (opt.samples + 1),

@@ -15,17 +15,17 @@ torch::Tensor toy_logits(const torch::Tensor& images) {
 
 TEST(EkldProtocol, SelectsUpToNRowsOfEachClassBySeed) {
   auto labels = torch::tensor({1, 0, 1, 1, 2, 0, 1, 1, 1, 1}, torch::kLong);
-  auto rows = select_per_class(labels, 3, 2, 7);
+  auto rows = ekld_rows(labels, 3, 2, 7);
   ASSERT_EQ(rows.size(0), 5);  // 2 of class 0, 2 of class 1, the single one of class 2
   auto picked = labels.index_select(0, rows);
   EXPECT_EQ((picked == 0).sum().item<int64_t>(), 2);
   EXPECT_EQ((picked == 1).sum().item<int64_t>(), 2);
   EXPECT_EQ((picked == 2).sum().item<int64_t>(), 1);
   EXPECT_TRUE(torch::equal(rows, std::get<0>(rows.sort())));
-  EXPECT_TRUE(torch::equal(rows, select_per_class(labels, 3, 2, 7)));
+  EXPECT_TRUE(torch::equal(rows, ekld_rows(labels, 3, 2, 7)));
   bool differs = false;
   for (uint64_t seed = 0; seed < 10 && !differs; ++seed)
-    differs = !torch::equal(rows, select_per_class(labels, 3, 2, seed));
+    differs = !torch::equal(rows, ekld_rows(labels, 3, 2, seed));
   EXPECT_TRUE(differs);
 }
 

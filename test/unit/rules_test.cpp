@@ -40,7 +40,7 @@ TEST(Rules, BalancedSamplerIsUniformOverClasses) {
   labels = labels.index_select(0, shuffled_order(labels.size(0), g0));
   const int64_t n = 40000;
   auto gen = cpu_generator(123);
-  auto rows = balanced_order(labels, 5, n, gen);
+  auto rows = BalancedSampler(labels, 5).draw(n, gen);
   ASSERT_EQ(rows.size(0), n);
   auto counts = torch::bincount(labels.index_select(0, rows), {}, 5);
   const double sd = std::sqrt(0.25 * 0.75 / n);

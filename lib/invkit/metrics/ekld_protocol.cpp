@@ -7,7 +7,7 @@
 
 namespace invkit::metrics {
 
-torch::Tensor select_per_class(const torch::Tensor& labels, int64_t num_classes, int64_t per_class, uint64_t seed) {
+torch::Tensor ekld_rows(const torch::Tensor& labels, int64_t num_classes, int64_t per_class, uint64_t seed) {
   auto lab = labels.to(torch::kCPU);
   auto gen = cpu_generator(seed);
   std::vector<torch::Tensor> chosen;

@@ -13,9 +13,13 @@
 
 namespace invkit::metrics {
 
-// The rows measured: a seeded random choice of up to `per_class` rows of each
-// class (all of a smaller class), returned in ascending row order.
-torch::Tensor select_per_class(const torch::Tensor& labels, int64_t num_classes, int64_t per_class, uint64_t seed);
+// The held-out images measure-ekld measures: up to `per_class` rows of each
+// class (all of a smaller class), the first of a torch.randperm of the class's
+// rows on cpu_generator(seed), returned in ascending row order. (resample's
+// per-class selections are data/sampling.h's select_per_class, which draws
+// with Rng and errs on a short class; this keeps measure-ekld's draws as they
+// have been, so earlier measurements repeat.)
+torch::Tensor ekld_rows(const torch::Tensor& labels, int64_t num_classes, int64_t per_class, uint64_t seed);
 
 // Transforms uint8 images [B, C, H, W]; row i's draw depends only on keys[i].
 using TransformFn = std::function<torch::Tensor(const torch::Tensor& images, const torch::Tensor& keys)>;

@@ -209,13 +209,15 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
   };
 
   nlohmann::json last_metrics;
+  std::optional<BalancedSampler> balanced;  // made by the first epoch that samples class-balanced
   for (int64_t epoch = start_epoch; epoch < config.epochs; ++epoch) {
     const auto t_epoch = Clock::now();
     const double cpu_epoch = cpu_seconds();
     const EpochPlan plan = plan_for(rule, epoch, config.step1);
     const double lr = learning_rate(sched, epoch);
+    if (plan.balanced_sampling && !balanced) balanced.emplace(train.labels, spec.num_classes);
     auto gen = cpu_generator(epoch_seed(config.seed, EpochStream::order, epoch));
-    auto order = plan.balanced_sampling ? balanced_order(train.labels, spec.num_classes, n, gen) : shuffled_order(n, gen);
+    auto order = plan.balanced_sampling ? balanced->draw(n, gen) : shuffled_order(n, gen);
     torch::Tensor flips;
     if (config.flip) {
       auto fgen = cpu_generator(epoch_seed(config.seed, EpochStream::flip, epoch));
@@ -229,8 +231,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
     const uint64_t style_seed = epoch_seed(config.seed, EpochStream::style, epoch);
     if (git_on) {
       auto tgen = cpu_generator(epoch_seed(config.seed, EpochStream::twin, epoch));
-      twin_order = (plan.balanced_sampling ? balanced_order(train.labels, spec.num_classes, n, tgen)
-                                           : shuffled_order(n, tgen)).to(device);
+      twin_order = (plan.balanced_sampling ? balanced->draw(n, tgen) : shuffled_order(n, tgen)).to(device);
       auto ugen = cpu_generator(epoch_seed(config.seed, EpochStream::keep, epoch));
       uniforms = torch::rand({n}, ugen).to(device);
     }

@@ -136,30 +136,17 @@ torch::Tensor to_unit(const torch::Tensor& images) { return images.to(torch::kFl
 GeneratorBatches::GeneratorBatches(const Dataset& data, const GeneratorTrainOptions& options, torch::Device device)
     : images_(data.images.to(device)), n_(data.size()), opt_(options) {
   if (n_ == 0) throw Error("train-generator: the training set has no images");
-  if (options.balanced) {
-    for (int64_t c = 0; c < data.num_classes(); ++c) {
-      auto rows = (data.labels == c).nonzero().view({-1});
-      if (rows.numel() > 0) by_class_.push_back(rows);
-    }
-  }
+  if (options.balanced) balanced_.emplace(data.labels, data.num_classes());
 }
 
 torch::Tensor GeneratorBatches::rows(int64_t iteration) {
   const int64_t b = opt_.batch;
+  if (balanced_) {
+    auto gen = cpu_generator(iteration_seed(opt_.seed, IterationStream::balanced, iteration));
+    return balanced_->draw(b, gen);
+  }
   auto out = torch::empty({b}, torch::kInt64);
   auto* o = out.data_ptr<int64_t>();
-  if (opt_.balanced) {
-    auto gen = cpu_generator(iteration_seed(opt_.seed, IterationStream::balanced, iteration));
-    auto u = torch::rand({b, 2}, gen, torch::kFloat64);
-    auto* up = u.data_ptr<double>();
-    const auto k = static_cast<int64_t>(by_class_.size());
-    for (int64_t j = 0; j < b; ++j) {
-      const auto& rows = by_class_[std::min(k - 1, static_cast<int64_t>(up[2 * j] * k))];
-      int64_t n = rows.numel();
-      o[j] = rows.data_ptr<int64_t>()[std::min(n - 1, static_cast<int64_t>(up[2 * j + 1] * n))];
-    }
-    return out;
-  }
   // Epochs of seeded permutations; a batch may straddle two epochs.
   for (int64_t j = 0; j < b; ++j) {
     int64_t k = iteration * b + j, epoch = k / n_;

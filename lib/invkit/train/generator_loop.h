@@ -10,11 +10,13 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "invkit/data/dataset.h"
 #include "invkit/models/munit.h"
+#include "invkit/train/rules.h"
 
 namespace invkit::train {
 
@@ -65,7 +67,7 @@ class Adam {
 
 // Draws the training batches: uint8 images kept on the device, scaled to
 // [-1, 1] per batch. Uniform sampling walks seeded epoch permutations;
-// balanced sampling picks a class uniformly, then an image of it.
+// balanced sampling is train-classifier's (BalancedSampler, train/rules.h).
 class GeneratorBatches {
  public:
   GeneratorBatches(const Dataset& data, const GeneratorTrainOptions& options, torch::Device device);
@@ -76,7 +78,7 @@ class GeneratorBatches {
 
  private:
   torch::Tensor images_;  // uint8 on the device
-  std::vector<torch::Tensor> by_class_;
+  std::optional<BalancedSampler> balanced_;
   int64_t n_;
   GeneratorTrainOptions opt_;
   int64_t perm_epoch_ = -1;

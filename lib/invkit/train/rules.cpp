@@ -52,20 +52,23 @@ torch::Tensor shuffled_order(int64_t n, torch::Generator& gen) {
   return torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong));
 }
 
-torch::Tensor balanced_order(const torch::Tensor& labels, int64_t num_classes, int64_t n, torch::Generator& gen) {
+BalancedSampler::BalancedSampler(const torch::Tensor& labels, int64_t num_classes) {
   auto y = labels.to(torch::kCPU);
-  auto counts = torch::bincount(y, {}, num_classes);
-  auto nonempty = counts.nonzero().flatten();
-  if (nonempty.numel() == 0) throw Error("class-balanced sampling needs at least one example");
+  counts_ = torch::bincount(y, {}, num_classes);
+  nonempty_ = counts_.nonzero().flatten();
+  if (nonempty_.numel() == 0) throw Error("class-balanced sampling needs at least one example");
   // Rows grouped by class; class c occupies [start[c], start[c] + counts[c]).
-  auto by_class = std::get<1>(torch::sort(y, /*stable=*/true, /*dim=*/0, /*descending=*/false));
-  auto start = torch::cumsum(counts, 0) - counts;
-  auto pick = torch::randint(nonempty.numel(), {n}, gen, torch::TensorOptions().dtype(torch::kLong));
-  auto cls = nonempty.index_select(0, pick);
+  by_class_ = std::get<1>(torch::sort(y, /*stable=*/true, /*dim=*/0, /*descending=*/false));
+  start_ = torch::cumsum(counts_, 0) - counts_;
+}
+
+torch::Tensor BalancedSampler::draw(int64_t n, torch::Generator& gen) const {
+  auto pick = torch::randint(nonempty_.numel(), {n}, gen, torch::TensorOptions().dtype(torch::kLong));
+  auto cls = nonempty_.index_select(0, pick);
   auto u = torch::rand({n}, gen, torch::TensorOptions().dtype(torch::kDouble));
-  auto offset = (u * counts.index_select(0, cls).to(torch::kDouble)).floor().to(torch::kLong);
-  offset = torch::minimum(offset, counts.index_select(0, cls) - 1);
-  return by_class.index_select(0, start.index_select(0, cls) + offset);
+  auto offset = (u * counts_.index_select(0, cls).to(torch::kDouble)).floor().to(torch::kLong);
+  offset = torch::minimum(offset, counts_.index_select(0, cls) - 1);
+  return by_class_.index_select(0, start_.index_select(0, cls) + offset);
 }
 
 }  // namespace invkit::train

@@ -29,8 +29,19 @@ std::vector<double> effective_number_weights(const std::vector<int64_t>& class_c
 // A uniform random permutation of [0, n).
 torch::Tensor shuffled_order(int64_t n, torch::Generator& gen);
 
-// n rows drawn with replacement so that every non-empty class is equally
-// likely and rows within a class are equally likely (LDAM-DRW's sampler).
-torch::Tensor balanced_order(const torch::Tensor& labels, int64_t num_classes, int64_t n, torch::Generator& gen);
+// Class-balanced draws with replacement: every non-empty class is equally
+// likely and rows within a class are equally likely (LDAM-DRW's sampler;
+// DRS epochs, and train-generator --balanced). Built once per data set.
+class BalancedSampler {
+ public:
+  // labels: int64 [N] in [0, num_classes); an Error when no class has a row.
+  BalancedSampler(const torch::Tensor& labels, int64_t num_classes);
+  // n row numbers, int64 [n] on the CPU: for each, a class by randint over
+  // the non-empty ones, then a row of it by one uniform draw.
+  torch::Tensor draw(int64_t n, torch::Generator& gen) const;
+
+ private:
+  torch::Tensor nonempty_, counts_, start_, by_class_;
+};
 
 }  // namespace invkit::train
