@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 #include "invkit/data/sampling.h"
 #include "invkit/error.h"
+#include "invkit/names.h"
 
 namespace invkit {
 
@@ -74,21 +76,19 @@ nlohmann::json LongTailProfile::to_json() const {
   return j;
 }
 
+namespace {
+
+constexpr std::pair<const char*, ClassOrder> kClassOrders[] = {
+    {"shuffle", ClassOrder::shuffle}, {"as-is", ClassOrder::as_is}, {"size", ClassOrder::size}};
+
+}  // namespace
+
 ClassOrder parse_class_order(const std::string& name) {
-  if (name == "shuffle") return ClassOrder::shuffle;
-  if (name == "as-is") return ClassOrder::as_is;
-  if (name == "size") return ClassOrder::size;
+  if (auto v = value_named(kClassOrders, name)) return *v;
   throw UsageError("--order " + name + ": expected shuffle, as-is or size");
 }
 
-std::string class_order_name(ClassOrder order) {
-  switch (order) {
-    case ClassOrder::shuffle: return "shuffle";
-    case ClassOrder::as_is: return "as-is";
-    case ClassOrder::size: return "size";
-  }
-  return "?";
-}
+std::string class_order_name(ClassOrder order) { return name_of(kClassOrders, order); }
 
 std::vector<int64_t> class_order(ClassOrder order, const std::vector<int64_t>& class_sizes, uint64_t seed) {
   const auto c = static_cast<int64_t>(class_sizes.size());

@@ -37,33 +37,28 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 
 // ---------------------------------------------------------------- options
 
+// The integer options as the manifest names them: one table for writing and reading.
+constexpr std::pair<const char*, int64_t MunitOptions::*> kIntegerFields[] = {
+    {"channels", &MunitOptions::channels},         {"height", &MunitOptions::height},
+    {"width", &MunitOptions::width},               {"dim", &MunitOptions::dim},
+    {"style_dim", &MunitOptions::style_dim},       {"mlp_dim", &MunitOptions::mlp_dim},
+    {"n_downsample", &MunitOptions::n_downsample}, {"n_res", &MunitOptions::n_res},
+    {"style_downsample", &MunitOptions::style_downsample}, {"dis_dim", &MunitOptions::dis_dim},
+    {"dis_layers", &MunitOptions::dis_layers},     {"dis_scales", &MunitOptions::dis_scales}};
+
 nlohmann::json MunitOptions::to_json() const {
-  return {{"channels", channels},   {"height", height},       {"width", width},
-          {"dim", dim},             {"style_dim", style_dim}, {"mlp_dim", mlp_dim},
-          {"n_downsample", n_downsample}, {"n_res", n_res},   {"style_downsample", style_downsample},
-          {"dis_dim", dis_dim},     {"dis_layers", dis_layers}, {"dis_scales", dis_scales},
-          {"activ", "relu"},        {"pad_type", "reflect"},  {"gan_type", "lsgan"}};
+  nlohmann::json j = {{"activ", "relu"}, {"pad_type", "reflect"}, {"gan_type", "lsgan"}};
+  for (const auto& [key, member] : kIntegerFields) j[key] = this->*member;
+  return j;
 }
 
 MunitOptions MunitOptions::from_json(const nlohmann::json& j, const std::string& source) {
   MunitOptions o;
-  auto get = [&](const char* key, int64_t& v) {
+  for (const auto& [key, member] : kIntegerFields) {
     if (!j.contains(key) || !j[key].is_number_integer())
       throw Error(source + ": generator manifest: model." + key + " is missing or not an integer");
-    v = j[key].get<int64_t>();
-  };
-  get("channels", o.channels);
-  get("height", o.height);
-  get("width", o.width);
-  get("dim", o.dim);
-  get("style_dim", o.style_dim);
-  get("mlp_dim", o.mlp_dim);
-  get("n_downsample", o.n_downsample);
-  get("n_res", o.n_res);
-  get("style_downsample", o.style_downsample);
-  get("dis_dim", o.dis_dim);
-  get("dis_layers", o.dis_layers);
-  get("dis_scales", o.dis_scales);
+    o.*member = j[key].get<int64_t>();
+  }
   try {
     o.validate();
   } catch (const UsageError& e) {

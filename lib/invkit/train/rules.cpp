@@ -1,31 +1,27 @@
 #include "invkit/train/rules.h"
 
 #include <cmath>
+#include <utility>
 
 #include "invkit/error.h"
+#include "invkit/names.h"
 #include "invkit/random.h"
 
 namespace invkit::train {
 
+namespace {
+
+constexpr std::pair<const char*, Rule> kRules[] = {
+    {"erm", Rule::Erm}, {"resample", Rule::Resample}, {"reweight", Rule::Reweight}, {"drw", Rule::Drw}, {"drs", Rule::Drs}};
+
+}  // namespace
+
 Rule parse_rule(const std::string& name) {
-  if (name == "erm") return Rule::Erm;
-  if (name == "resample") return Rule::Resample;
-  if (name == "reweight") return Rule::Reweight;
-  if (name == "drw") return Rule::Drw;
-  if (name == "drs") return Rule::Drs;
+  if (auto v = value_named(kRules, name)) return *v;
   throw UsageError("--rule " + name + ": expected erm, resample, reweight, drw or drs");
 }
 
-std::string rule_name(Rule rule) {
-  switch (rule) {
-    case Rule::Erm: return "erm";
-    case Rule::Resample: return "resample";
-    case Rule::Reweight: return "reweight";
-    case Rule::Drw: return "drw";
-    case Rule::Drs: return "drs";
-  }
-  return "?";
-}
+std::string rule_name(Rule rule) { return name_of(kRules, rule); }
 
 EpochPlan plan_for(Rule rule, int64_t epoch, int64_t step1) {
   EpochPlan p;

@@ -54,6 +54,20 @@ struct OpRef {
 
 float* param_ptr(const Ctx& ctx, int64_t row, int64_t col) { return ctx.params ? ctx.params + row * ctx.P + col : nullptr; }
 
+// One value per row of a batch (a pixel op's level, a kernel size), drawn as
+// the per-image path draws it: draw(Draws&, float* params) -> T.
+template <typename T, typename Draw>
+torch::Tensor draw_per_row(const Rows& b, const Ctx& ctx, const OpRef& op, torch::Dtype dtype, Draw draw) {
+  const int64_t n = b.images.size(0);
+  auto values = torch::empty({n}, dtype);
+  auto* v = values.data_ptr<T>();
+  for (int64_t i = 0; i < n; ++i) {
+    Draws r(ctx.seed, b.keys[i], op.stream);
+    v[i] = draw(r, param_ptr(ctx, b.rows[i], op.col));
+  }
+  return values;
+}
+
 // One image on the CPU, processed start to end by one thread while it sits
 // in cache: ops leave their result in `cur` (resampling ops write `spare`
 // and swap).
@@ -192,13 +206,9 @@ class PixelStage : public Stage {
 
   void run_batch(Rows& b, const Ctx& ctx) const override {
     if (op_.name == "noise" || op_.name == "blur") return via_cpu(*this, b, ctx);
-    const int64_t n = b.images.size(0);
-    auto values = torch::empty({n}, torch::kDouble);
-    auto* v = values.data_ptr<double>();
-    for (int64_t i = 0; i < n; ++i) {
-      Draws r(ctx.seed, b.keys[i], op_.stream);
-      v[i] = draw_pixel(op_.name, op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
-    }
+    auto values = draw_per_row<double>(b, ctx, op_, torch::kDouble, [&](Draws& r, float* params) {
+      return draw_pixel(op_.name, op_.args, r, params);
+    });
     b.images = pixel_tensor(op_.name, b.images, values);
     b.owned = true;
   }
@@ -219,13 +229,9 @@ class MorphStage : public Stage {
   }
 
   void run_batch(Rows& b, const Ctx& ctx) const override {
-    const int64_t n = b.images.size(0);
-    auto ks = torch::empty({n}, torch::kLong);
-    auto* k = ks.data_ptr<int64_t>();
-    for (int64_t i = 0; i < n; ++i) {
-      Draws r(ctx.seed, b.keys[i], op_.stream);
-      k[i] = draw_kernel_size(op_.args, r, param_ptr(ctx, b.rows[i], op_.col));
-    }
+    auto ks = draw_per_row<int64_t>(b, ctx, op_, torch::kLong, [&](Draws& r, float* params) {
+      return draw_kernel_size(op_.args, r, params);
+    });
     b.images = morph_tensor(dilate_, b.images, ks);
     b.owned = true;
   }

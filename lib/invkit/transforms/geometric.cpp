@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "invkit/error.h"
+#include "invkit/transforms/padding.h"
 #include "invkit/transforms/simd.h"
 #include "invkit/transforms/warp_avx2.h"
 
@@ -132,16 +133,9 @@ INVKIT_INLINE uint8_t to_u8(float v) {
 INVKIT_INLINE void pad_channel(const uint8_t* src, int64_t H, int64_t W, float* P, uint8_t* M) {
   const int64_t S = W + 4, n = (H + 4) * S;
   uint8_t* Q = M + n;  // padded bytes, then their row-wise OR
-  for (int64_t y = -2; y < H + 2; ++y) {
-    const uint8_t* row = src + std::clamp<int64_t>(y, 0, H - 1) * W;
-    uint8_t* out = Q + (y + 2) * S;
-    std::memcpy(out + 2, row, static_cast<size_t>(W));
-    out[0] = out[1] = row[0];
-    out[W + 2] = out[W + 3] = row[W - 1];
-  }
+  pad_edges(src, H, W, Q);
   for (int64_t i = 0; i < n; ++i) P[i] = Q[i];
-  for (int64_t i = 0; i + 3 < n; ++i) Q[i] = Q[i] | Q[i + 1] | Q[i + 2] | Q[i + 3];
-  for (int64_t i = 0; i + 3 * S < n; ++i) M[i] = Q[i] | Q[i + S] | Q[i + 2 * S] | Q[i + 3 * S];
+  nonzero_windows(Q, Q, M, S, n);
 }
 
 // Keys' cubic with a = -1 (PIL's affine bicubic), as polynomials in the

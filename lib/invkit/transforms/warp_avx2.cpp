@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "invkit/transforms/padding.h"
+
 #if INVKIT_HAVE_AVX2_KERNEL
 #include <immintrin.h>
 
@@ -38,19 +40,12 @@ struct CompressTable {
 };
 const CompressTable compress_table;
 
-// Same as geometric.cpp's pad_channel, in bytes: Q the padded channel (edges
-// repeated), M the map of 4x4 windows that are not all zero, R scratch.
+// geometric.cpp's pad_channel in bytes (transforms/padding.h): Q the padded
+// channel, M the map of 4x4 windows that are not all zero, R scratch.
 INVKIT_INLINE void pad_bytes(const uint8_t* src, int64_t H, int64_t W, uint8_t* Q, uint8_t* M, uint8_t* R) {
   const int64_t S = W + 4, n = (H + 4) * S;
-  for (int64_t y = -2; y < H + 2; ++y) {
-    const uint8_t* row = src + std::clamp<int64_t>(y, 0, H - 1) * W;
-    uint8_t* out = Q + (y + 2) * S;
-    std::memcpy(out + 2, row, static_cast<size_t>(W));
-    out[0] = out[1] = row[0];
-    out[W + 2] = out[W + 3] = row[W - 1];
-  }
-  for (int64_t i = 0; i + 3 < n; ++i) R[i] = Q[i] | Q[i + 1] | Q[i + 2] | Q[i + 3];
-  for (int64_t i = 0; i + 3 * S < n; ++i) M[i] = R[i] | R[i + S] | R[i + 2 * S] | R[i + 3 * S];
+  pad_edges(src, H, W, Q);
+  nonzero_windows(Q, R, M, S, n);
 }
 
 }  // namespace
