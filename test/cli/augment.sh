@@ -18,20 +18,11 @@ augment --transform rotate --samples 3 --keep-original --seed 1 --record-params 
 
 # Tensor values (index, labels, originals, params) with a stdlib reader.
 cat >check.py <<'PY'
-import json, struct, sys
-def load(path):
-    b = open(path, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    data = b[8 + n:]
-    out = {}
-    for k, v in h.items():
-        if k == "__metadata__": continue
-        raw = data[v["data_offsets"][0]:v["data_offsets"][1]]
-        fmt = {"U8": "B", "I64": "q", "F32": "f"}[v["dtype"]]
-        out[k] = (v["shape"], struct.unpack("<%d%s" % (len(raw) // struct.calcsize(fmt), fmt), raw))
-    return out
-src, out = load(sys.argv[1]), load(sys.argv[2])
+import json
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+src, out = invkit_set.tensors(sys.argv[1]), invkit_set.tensors(sys.argv[2])
 per, keep = int(sys.argv[3]), sys.argv[4] == "keep"
 n = src["labels"][0][0]
 size = 1
@@ -57,16 +48,18 @@ augment --transform rotate --samples 3 --seed 1 in.st -o a.st
 cmp first.st a.st || fail "same seed, different bytes"
 augment --transform rotate --samples 3 --seed 2 in.st -o c.st
 python3 - <<'PY' || fail "seeds or batches"
-import struct
-def body(p):
-    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; return b[8 + n:]
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+body = invkit_set.raw_tensors
 assert body("a.st") != body("c.st"), "different seeds, same tensors"
 PY
 augment --transform rotate --samples 3 --keep-original --seed 1 --record-params --batch 3 --threads 1 in.st -o batch3.st
 python3 - <<'PY' || fail "batch/threads changed the tensors"
-import struct
-def body(p):
-    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; return b[8 + n:]
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+body = invkit_set.raw_tensors
 assert body("out.st") == body("batch3.st")
 PY
 
@@ -82,12 +75,11 @@ for i in 0 1 2; do augment --transform background --samples 2 --seed 5 --shard $
 [ "$(json s1.st 'd["manifest"]["size"]')" = 6 ] || fail "shard 1 size"
 [ "$(json s3.st 'd["manifest"]["size"]')" = 8 ] || fail "shard 3 size"
 python3 - <<'PY' || fail "shards do not concatenate to the whole run"
-import json, struct
-def tensors(p):
-    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n]); d = b[8 + n:]
-    return {k: d[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in h.items() if k != "__metadata__"}
-w = tensors("whole.st")
-parts = [tensors("s%d.st" % i) for i in (1, 2, 3)]
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+w = invkit_set.raw_tensors("whole.st")
+parts = [invkit_set.raw_tensors("s%d.st" % i) for i in (1, 2, 3)]
 for k in ("images", "labels", "index"):
     assert b"".join(p[k] for p in parts) == w[k], k
 PY
@@ -110,12 +102,13 @@ train-generator gset.st -o gen.st --iters 2 --gen-dim 8 --style-dim 2 --mlp-dim 
 augment --generator gen.st --samples 3 --record-params --seed 5 gset.st -o g1.st
 augment --generator gen.st --samples 3 --record-params --seed 5 --batch 1 gset.st -o g2.st
 python3 - <<'PY' || fail "--generator output"
-import json, struct
-def load(path):
-    raw = open(path, "rb").read(); n = struct.unpack("<Q", raw[:8])[0]; return json.loads(raw[8:8 + n])
+import json
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+load = invkit_set.header
 def data(path, name):
-    raw = open(path, "rb").read(); n = struct.unpack("<Q", raw[:8])[0]; b, e = load(path)[name]["data_offsets"]
-    return raw[8 + n + b:8 + n + e]
+    return invkit_set.raw_tensors(path)[name]
 # Batching changes the convolutions' float rounding only: pixels within 1 level, same style codes.
 a, b = data("g1.st", "images"), data("g2.st", "images")
 assert len(a) == len(b) and max(abs(x - y) for x, y in zip(a, b)) <= 1

@@ -34,8 +34,11 @@ for x, y in zip(a["checkpoints"], b["checkpoints"]):
         assert c["consistency"] == d["consistency"] and abs(c["ekld"] - d["ekld"]) < 1e-6 * max(1, c["ekld"]), (c, d)
 PY
 python3 - <<'PY' || fail "rotation report"
-import csv, json, math, struct
+import csv, json, math
 import xml.etree.ElementTree as ET
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
 r = json.load(open("rot.json"))
 assert r["settings"]["transform"] and r["settings"]["samples"] == 4
 assert [c["checkpoint"] for c in r["checkpoints"]] == ["c1.st", "c2.st"]
@@ -54,13 +57,9 @@ svg = ET.parse("e.svg").getroot()
 circles = [e for e in svg.iter() if e.tag.endswith("circle")]
 assert len(circles) == 8 + 2, len(circles)
 # Dumped logits recompute the reported eKLD.
-raw = open("logits.st", "rb").read()
-n = struct.unpack("<Q", raw[:8])[0]
-head = json.loads(raw[8:8 + n])
 def tensor(name):
-    t = head[name]; b, e = t["data_offsets"]; data = raw[8 + n + b:8 + n + e]
-    fmt = {"F32": "f", "I64": "q"}[t["dtype"]]
-    return list(struct.unpack("<%d%s" % (len(data) // struct.calcsize(fmt), fmt), data)), t["shape"]
+    shape, values = invkit_set.tensor("logits.st", name)
+    return list(values), shape
 labels, _ = tensor("labels")
 def log_softmax(v):
     m = max(v); z = math.log(sum(math.exp(x - m) for x in v)) + m
@@ -130,13 +129,12 @@ train-classifier train.st --arch cnn --loss ldam --epochs 2 --warmup 1 --step1 1
 measure-ekld ldam.st test.st --transform 'rotate(-180,180)' --per-class 2 --samples 2 --quiet \
   --dump-logits ldam-logits.st >ldam.json
 python3 - <<'PY' || fail "LDAM logits are not scaled by 30"
-import json, struct
-b = open("ldam-logits.st", "rb").read()
-n = struct.unpack("<Q", b[:8])[0]
-t = json.loads(b[8:8 + n])["original.0"]
-lo, hi = t["data_offsets"]
-v = struct.unpack("<%df" % ((hi - lo) // 4), b[8 + n + lo:8 + n + hi])
-assert t["dtype"] == "F32" and 1.0 < max(abs(x) for x in v) <= 30.0 + 1e-4, max(abs(x) for x in v)
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+assert invkit_set.header("ldam-logits.st")["original.0"]["dtype"] == "F32"
+v = invkit_set.tensor("ldam-logits.st", "original.0")[1]
+assert 1.0 < max(abs(x) for x in v) <= 30.0 + 1e-4, max(abs(x) for x in v)
 PY
 
 # 0 rows (issue 13): refused, naming the file (it was LibTorch's

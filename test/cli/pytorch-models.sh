@@ -32,15 +32,12 @@ for f in py/sd.safetensors py/ckpt.pth py/model.pt; do
 done
 
 $PY - <<'PY' || fail "models trained elsewhere disagree with the invkit checkpoint or with PyTorch"
-import json, struct, torch
+import json, os, sys, torch
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+from pytorch_models import read_safetensors
 
 def tensors(path):
-    raw = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    h = json.loads(raw[8:8 + n]); h.pop("__metadata__", None)
-    codes = {"F32": torch.float32, "I64": torch.int64}
-    return {k: torch.frombuffer(bytearray(raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]]),
-                                dtype=codes[v["dtype"]]).reshape(v["shape"]) for k, v in h.items()}
+    return read_safetensors(path)[0]
 
 ref_eval = json.load(open("eval-invkit.json"))
 ref_ekld = json.load(open("ekld-invkit.json"))["checkpoints"][0]

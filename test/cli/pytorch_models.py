@@ -23,19 +23,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import invkit_set  # beside this file
+
 
 def read_safetensors(path):
-    """(tensors by name, metadata) of a safetensors file, standard library and torch only."""
-    raw = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
+    """(tensors by name as torch tensors, metadata) of a safetensors file (invkit_set.py reads it)."""
+    header = invkit_set.header(path)
     meta = header.pop("__metadata__", {})
     dtypes = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64, "U8": torch.uint8}
     out = {}
-    for name, t in header.items():
-        a, b = t["data_offsets"]
-        buf = bytearray(raw[8 + n + a:8 + n + b])
-        out[name] = torch.frombuffer(buf, dtype=dtypes[t["dtype"]]).reshape(t["shape"]) if b > a else \
+    for name, raw in invkit_set.raw_tensors(path).items():
+        t = header[name]
+        out[name] = torch.frombuffer(bytearray(raw), dtype=dtypes[t["dtype"]]).reshape(t["shape"]) if raw else \
             torch.zeros(t["shape"], dtype=dtypes[t["dtype"]])
     return out, meta
 

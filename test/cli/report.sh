@@ -43,8 +43,10 @@ report runs >stdout.md || fail "report to stdout"
 [ "$(ls runs | grep -c '\.svg$')" -eq 2 ] || fail "report to stdout wrote plots"
 
 python3 - <<'PY' || fail "the report's numbers: $(cat runs/report.md)"
-import json, statistics, struct
+import json, os, statistics, sys
 import xml.etree.ElementTree as ET
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
 md = open("runs/report.md").read()
 lines = md.splitlines()
 assert lines[0] == "# Tiny results", lines[0]
@@ -70,10 +72,7 @@ def table(section, header="| method | seeds | accuracy"):
     rows = block.splitlines()[2:]
     return {r.split(" | ")[0][2:]: [c.strip() for c in r.strip("|").split("|")] for r in rows}, body
 
-def manifest(path):  # the safetensors header's __metadata__["invkit"]
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        return json.loads(json.loads(f.read(n))["__metadata__"]["invkit"])
+manifest = invkit_set.manifest
 
 for t, seeds in (("rot", [0, 1]), ("bg", [0])):
     rows, body = table(t)

@@ -7,10 +7,10 @@ MAKE="python3 $(dirname "$LIB")/make_dataset.py"
 # header (no tool start-up; inspect's own output is checked in the pipe tests).
 m() {
   python3 - "$1" "$2" <<'PY'
-import json, struct, sys
-with open(sys.argv[1], "rb") as f:
-    n = struct.unpack("<Q", f.read(8))[0]
-    m = json.loads(json.loads(f.read(n))["__metadata__"]["invkit"])
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+m = invkit_set.manifest(sys.argv[1])
 v = eval(sys.argv[2])
 print(*v) if isinstance(v, tuple) else print(v)  # like json: a, b prints "a b"
 PY
@@ -19,12 +19,11 @@ PY
 # tensor FILE NAME: a tensor of a safetensors file as a JSON list (labels/index as ints).
 tensor() {
   python3 - "$1" "$2" <<'PY'
-import json, struct, sys
-b = open(sys.argv[1], "rb").read()
-n = struct.unpack("<Q", b[:8])[0]
-h = json.loads(b[8:8 + n]); t = h[sys.argv[2]]; lo, hi = t["data_offsets"]; raw = b[8 + n + lo:8 + n + hi]
-fmt = {"I64": "q", "U8": "B", "F32": "f"}[t["dtype"]]
-print(json.dumps(list(struct.unpack("<%d%s" % (len(raw) // struct.calcsize(fmt), fmt), raw))))
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+import json
+print(json.dumps(list(invkit_set.tensor(sys.argv[1], sys.argv[2])[1])))
 PY
 }
 

@@ -7,14 +7,10 @@ mk() { python3 "$HERE/make_classifier_set.py" "$@"; }
 # same_tensors A B: every tensor of A equals B's, byte for byte.
 same_tensors() {
   python3 - "$1" "$2" <<'PY'
-import json, struct, sys
-def tensors(path):
-    b = open(path, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    h.pop("__metadata__", None)
-    return {k: b[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]] for k, v in h.items()}
-a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+a, b = invkit_set.raw_tensors(sys.argv[1]), invkit_set.raw_tensors(sys.argv[2])
 assert a.keys() == b.keys(), (a.keys() ^ b.keys())
 bad = [k for k in a if a[k] != b[k]]
 assert not bad, bad

@@ -37,13 +37,10 @@ train-generator set.st -o half.st --iters 3 "${TINY[@]}" -q
 train-generator set.st -o resumed.st --resume half.st --iters 6 --threads 1 -q
 [ "$(json resumed.st "d['manifest']['iteration']")" = 6 ] || fail "resumed iteration"
 python3 - <<'PY' || fail "resumed run differs from the uninterrupted one"
-import json, struct
-def tensors(path):
-    b = open(path, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    h = json.loads(b[8:8 + n]); h.pop("__metadata__", None)
-    return {k: b[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]] for k, v in h.items()}
-a, b = tensors("gen.st"), tensors("resumed.st")
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+a, b = invkit_set.raw_tensors("gen.st"), invkit_set.raw_tensors("resumed.st")
 assert a.keys() == b.keys()
 diff = [k for k in a if a[k] != b[k]]
 assert not diff, diff[:5]
