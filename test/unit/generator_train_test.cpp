@@ -79,20 +79,6 @@ std::string error_of(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST(GeneratorTrain, AdamMatchesTorchOptimAdam) {
-  // One step from zero state: m̂ = g, v̂ = g², so p moves by lr · g / (|g| + eps),
-  // with g = grad + weight_decay · p.
-  auto p = torch::tensor({1.0f, -2.0f}).set_requires_grad(true);
-  invkit::train::Adam adam({{"p", p}}, 0.5, 0.999, 0.1);
-  (p * torch::tensor({3.0f, 0.5f})).sum().backward();
-  adam.step(0.01);
-  EXPECT_NEAR(p[0].item<float>(), 1.0f - 0.01f * 3.1f / (3.1f + 1e-8f), 1e-6);
-  EXPECT_NEAR(p[1].item<float>(), -2.0f - 0.01f * 0.3f / (0.3f + 1e-8f), 1e-6);
-  EXPECT_EQ(adam.steps(), 1);
-  adam.zero_grad();
-  EXPECT_FALSE(p.grad().defined());
-}
-
 TEST(GeneratorTrain, LearningRateHalvesEveryStepSize) {
   GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(8), torch::kCPU);
   GeneratorBatches batches(squares(8), t.train_options(), torch::kCPU);

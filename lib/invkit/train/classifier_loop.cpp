@@ -18,7 +18,7 @@
 #include "invkit/train/losses.h"
 #include "invkit/train/rules.h"
 #include "invkit/train/schedule.h"
-#include "invkit/train/sgd.h"
+#include "invkit/train/optimizers.h"
 #include "invkit/train/signals.h"
 #include "invkit/transforms/transform.h"
 
@@ -148,7 +148,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
                     " but this run has " + io::dump_json(mine));
     }
     checkpoint::load_model_tensors(*model, st);
-    opt.load_state(st);
+    opt.load_state(st, "optimizer.");
     start_epoch = m.value("epoch", int64_t{0});
     start_step = m.value("step_in_epoch", int64_t{0});
     best_epoch = m.value("best", nlohmann::json::object()).value("epoch", int64_t{-1});
@@ -198,7 +198,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
     m["step_in_epoch"] = step;
     m["metrics"] = metrics;
     m["best"] = {{"epoch", best_epoch}, {"val_accuracy", best_val}, {"val", best_val_metrics}};
-    checkpoint::save_checkpoint(path, *model, opt.state(), m);
+    checkpoint::save_checkpoint(path, *model, opt.state("optimizer."), m);
   };
   std::string last_saved = "no checkpoint was written";
   if (!config.resume.empty()) last_saved = "the last good checkpoint is " + config.resume;

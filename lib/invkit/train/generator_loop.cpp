@@ -77,54 +77,6 @@ std::string GeneratorLosses::status() const {
   return buf;
 }
 
-// ---------------------------------------------------------------- Adam
-
-Adam::Adam(std::vector<std::pair<std::string, torch::Tensor>> params, double beta1, double beta2, double weight_decay)
-    : params_(std::move(params)), beta1_(beta1), beta2_(beta2), wd_(weight_decay) {
-  for (const auto& [name, p] : params_) {
-    m_.push_back(torch::zeros_like(p));
-    v_.push_back(torch::zeros_like(p));
-  }
-}
-
-void Adam::zero_grad() {
-  for (auto& [name, p] : params_) p.mutable_grad().reset();  // set_to_none
-}
-
-void Adam::step(double lr) {
-  torch::NoGradGuard no_grad;
-  ++steps_;
-  const double bc1 = 1 - std::pow(beta1_, static_cast<double>(steps_));
-  const double bc2_sqrt = std::sqrt(1 - std::pow(beta2_, static_cast<double>(steps_)));
-  for (size_t i = 0; i < params_.size(); ++i) {
-    torch::Tensor& p = params_[i].second;
-    const torch::Tensor& grad = p.grad();
-    if (!grad.defined()) continue;
-    torch::Tensor g = wd_ != 0 ? grad.add(p, wd_) : grad;
-    m_[i].mul_(beta1_).add_(g, 1 - beta1_);
-    v_[i].mul_(beta2_).addcmul_(g, g, 1 - beta2_);
-    torch::Tensor denom = (v_[i].sqrt() / bc2_sqrt).add_(1e-8);
-    p.addcdiv_(m_[i], denom, -lr / bc1);
-  }
-}
-
-void Adam::state(const std::string& prefix, std::vector<std::pair<std::string, torch::Tensor>>& out) const {
-  for (size_t i = 0; i < params_.size(); ++i) {
-    out.emplace_back(prefix + params_[i].first + ".exp_avg", m_[i]);
-    out.emplace_back(prefix + params_[i].first + ".exp_avg_sq", v_[i]);
-  }
-}
-
-void Adam::load_state(const std::function<torch::Tensor(const std::string&)>& get, const std::string& prefix,
-                      int64_t steps) {
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    m_[i].copy_(get(prefix + params_[i].first + ".exp_avg"));
-    v_[i].copy_(get(prefix + params_[i].first + ".exp_avg_sq"));
-  }
-  steps_ = steps;
-}
-
 // ---------------------------------------------------------------- random draws, batches
 
 torch::Tensor to_uint8(const torch::Tensor& x) {
@@ -240,8 +192,8 @@ GeneratorLosses GeneratorTrainer::step(const torch::Tensor& x) {
 void GeneratorTrainer::save(const std::string& path, const nlohmann::json& extra) const {
   io::NamedTensors tensors = checkpoint::model_tensors(*gen_, "gen.");
   for (auto& named : checkpoint::model_tensors(*dis_, "dis.")) tensors.push_back(std::move(named));
-  gen_opt_->state("optimizer.gen.", tensors);
-  dis_opt_->state("optimizer.dis.", tensors);
+  for (auto& named : gen_opt_->state("optimizer.gen.")) tensors.push_back(std::move(named));
+  for (auto& named : dis_opt_->state("optimizer.dis.")) tensors.push_back(std::move(named));
   nlohmann::json m = extra;
   m["format"] = checkpoint::kGeneratorFormat;
   m["architecture"] = "munit";
@@ -271,14 +223,12 @@ GeneratorTrainer GeneratorTrainer::resume(const std::string& path, torch::Device
   GeneratorTrainer t(model, train, device);
   checkpoint::load_model_tensors(*t.gen_, st, "gen.");
   checkpoint::load_model_tensors(*t.dis_, st, "dis.");
-  auto get = [&](const std::string& name) {
-    if (!st.find(name)) throw Error(path + ": checkpoint lacks tensor \"" + name + "\"");
-    return st.tensor(name).to(device);
-  };
+  t.gen_opt_->load_state(st, "optimizer.gen.");
+  t.dis_opt_->load_state(st, "optimizer.dis.");
   try {
     t.iteration_ = m.at("iteration").get<int64_t>();
-    t.gen_opt_->load_state(get, "optimizer.gen.", m.at("optimizer").at("gen_steps").get<int64_t>());
-    t.dis_opt_->load_state(get, "optimizer.dis.", m.at("optimizer").at("dis_steps").get<int64_t>());
+    t.gen_opt_->set_steps(m.at("optimizer").at("gen_steps").get<int64_t>());
+    t.dis_opt_->set_steps(m.at("optimizer").at("dis_steps").get<int64_t>());
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": generator manifest: " + e.what());
   }

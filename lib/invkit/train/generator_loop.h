@@ -16,6 +16,7 @@
 
 #include "invkit/data/dataset.h"
 #include "invkit/models/munit.h"
+#include "invkit/train/optimizers.h"
 #include "invkit/train/rules.h"
 
 namespace invkit::train {
@@ -43,26 +44,6 @@ struct GeneratorLosses {
   double dis = 0, gan = 0, recon_x = 0, recon_s = 0, recon_c = 0, total = 0;
   nlohmann::json to_json() const;
   std::string status() const;  // "D 0.50 G 0.25 x 0.301 s 0.12 c 0.20" for the progress bar
-};
-
-// Adam exactly as torch.optim.Adam (L2 weight decay on the gradient, bias
-// correction), with its state in plain tensors so checkpoints can hold it.
-class Adam {
- public:
-  Adam(std::vector<std::pair<std::string, torch::Tensor>> params, double beta1, double beta2, double weight_decay);
-  void zero_grad();
-  void step(double lr);  // one update with this learning rate
-  int64_t steps() const { return steps_; }
-  // "NAME.exp_avg" / "NAME.exp_avg_sq" for each parameter, under `prefix`.
-  void state(const std::string& prefix, std::vector<std::pair<std::string, torch::Tensor>>& out) const;
-  void load_state(const std::function<torch::Tensor(const std::string&)>& get, const std::string& prefix,
-                  int64_t steps);
-
- private:
-  std::vector<std::pair<std::string, torch::Tensor>> params_;
-  std::vector<torch::Tensor> m_, v_;
-  double beta1_, beta2_, wd_;
-  int64_t steps_ = 0;
 };
 
 // Draws the training batches: uint8 images kept on the device, scaled to
