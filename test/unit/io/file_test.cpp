@@ -1,9 +1,10 @@
-// Gzip input: every member of a multi-member file (cat a.gz b.gz, pigz,
-// bgzip), and the errors for what is not one.
+// io/file.h: gzip input (every member of a multi-member file: cat a.gz b.gz,
+// pigz, bgzip, and the errors for what is not one) and remove_tree.
 #include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "testing.h"
 #include "invkit/error.h"
@@ -11,6 +12,7 @@
 #include "invkit/io/file.h"
 #include "invkit/io/idx.h"
 
+namespace fs = std::filesystem;
 using invkit::testing::error_of;
 using invkit::testing::fixture;
 using invkit::testing::TempDir;
@@ -136,4 +138,25 @@ TEST(Gzip, OutputLargerThanTheFirstGuessGrows) {
   ASSERT_LT(gz.size() * 4 + 1024, zeros.size());
   auto out = invkit::io::gunzip(gz, "zeros.gz");
   EXPECT_EQ(out.size(), 2 * zeros.size());
+}
+
+TEST(RemoveTree, RemovesANestedFolderButNotWhatItsLinksPointTo) {
+  TempDir dir;
+  write_bytes(dir / "outside.txt", {1, 2, 3});
+  write_bytes(dir / "tree/a/b/deep.bin", {4});
+  write_bytes(dir / "tree/top.bin", {5});
+  fs::create_directories(dir / "tree/empty");
+  fs::create_symlink(dir / "outside.txt", dir / "tree/a/link-to-file");
+  fs::create_directory_symlink(dir.path, dir / "tree/a/link-to-parent");
+  EXPECT_TRUE(invkit::io::remove_tree(dir / "tree"));
+  EXPECT_FALSE(fs::exists(dir / "tree"));
+  EXPECT_TRUE(fs::exists(dir / "outside.txt"));
+}
+
+TEST(RemoveTree, APlainFileAndAMissingPath) {
+  TempDir dir;
+  write_bytes(dir / "f", {1});
+  EXPECT_TRUE(invkit::io::remove_tree(dir / "f"));
+  EXPECT_FALSE(fs::exists(dir / "f"));
+  EXPECT_TRUE(invkit::io::remove_tree(dir / "never-there"));
 }
