@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   app.add_option("--save-every", cfg.save_every, "write OUTPUT.last every N epochs")->check(CLI::PositiveNumber);
   app.add_option("--resume", cfg.resume, "continue from OUTPUT.last (repeat the other options)");
   app.add_flag("--allow-empty-classes", cfg.allow_empty_classes, "train even if a class has no training example");
-  tool.add_device().add_threads().add_seed().add_quiet().add_log("one JSON object per epoch (loss, accuracies, timings)").add_shot_groups(cfg.shots.many, cfg.shots.few);
+  tool.add_device().add_threads().add_seed().add_quiet();
+  tool.add_log("one JSON object per epoch (loss, accuracies, timings)").add_shot_groups(cfg.shots.many, cfg.shots.few);
   return tool.run(argc, argv, [&] {
     if (cfg.git.generator.empty() && (app.count("--gen-frac") || app.count("--gen-threshold") || cfg.git.delayed))
       throw invkit::UsageError("--gen-frac, --gen-threshold and --gen-delayed need --generator");
@@ -71,11 +72,13 @@ int main(int argc, char** argv) {
       in.test_name = invkit::io::input_name(test_path);
       in.test = invkit::Dataset::load(test_path);
     }
-    // A progress bar per epoch on stderr, one --log record per epoch.
+    // A progress bar per epoch on stderr, one --log record per epoch (the log
+    // is opened when the first epoch begins, after the inputs were checked).
     std::unique_ptr<invkit::cli::Progress> bar;
-    invkit::cli::JsonLog log(tool.common().log);
+    std::unique_ptr<invkit::cli::JsonLog> log;
     invkit::train::TrainObserver observer;
     observer.epoch_begin = [&](int64_t epoch, int64_t steps) {
+      if (!log) log = std::make_unique<invkit::cli::JsonLog>(tool.common().log);
       bar = std::make_unique<invkit::cli::Progress>(
           "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs), steps, "it", tool.common().quiet);
     };
@@ -86,7 +89,7 @@ int main(int argc, char** argv) {
     };
     observer.epoch_end = [&](const nlohmann::json& record) {
       bar->finish();
-      if (!record.is_null()) log.write(record);
+      if (!record.is_null()) log->write(record);
     };
     auto report = invkit::train::train_classifier(cfg, in, tool.device(), tool.history_entry(), observer);
     std::cout << invkit::io::dump_json(report) << std::endl;

@@ -85,10 +85,8 @@ void check_shot_groups(int64_t many, int64_t few) {
 }
 
 Tool& Tool::add_shot_groups(int64_t& many, int64_t& few) {
-  app_.add_option("--many", many, "many-shot: classes with more training examples than N (default " +
-                                      std::to_string(many) + ")");
-  app_.add_option("--few", few, "few-shot: classes with fewer training examples than N (default " +
-                                    std::to_string(few) + ")");
+  app_.add_option("--many", many, "many-shot: classes with more training examples than N");
+  app_.add_option("--few", few, "few-shot: classes with fewer training examples than N");
   many_ = &many;
   few_ = &few;
   return *this;
