@@ -13,6 +13,7 @@
 //    the transforms draw straight from the hash (Draws).
 #pragma once
 #include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
 
 #include <cmath>
 #include <cstdint>
@@ -69,7 +70,7 @@ inline uint64_t sample_grid_seed(uint64_t seed) { return seed ^ 0x5a5a5a5aULL; }
 // Model initialisation: the tools seed LibTorch's default generator with
 // --seed itself (cli/tool.cpp), so initial weights follow from the seed.
 
-// A LibTorch CPU generator seeded with `seed` (its Philox/mt19937 draws are
+// A LibTorch CPU generator seeded with `seed` (its mt19937 draws are
 // LibTorch's; invkit's formulas end at the seed).
 at::Generator cpu_generator(uint64_t seed);
 
