@@ -124,9 +124,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
   const bool channels_last = device.is_cpu();
   if (channels_last) models::use_channels_last(*model);
 
-  std::vector<std::pair<std::string, torch::Tensor>> params;
-  for (auto& p : model->named_parameters()) params.emplace_back(p.key(), p.value());
-  Sgd opt(params, config.momentum, config.wd);
+  Sgd opt(named_parameters(*model), config.momentum, config.wd);
 
   Schedule sched{config.lr, config.warmup, config.step1, config.step2};
   const auto weights_vec = effective_number_weights(counts, 0.9999);

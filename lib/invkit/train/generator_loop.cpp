@@ -15,12 +15,6 @@ namespace invkit::train {
 
 namespace {
 
-std::vector<std::pair<std::string, torch::Tensor>> named_params(const torch::nn::Module& m) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& p : m.named_parameters()) out.emplace_back(p.key(), p.value());
-  return out;
-}
-
 void set_requires_grad(torch::nn::Module& m, bool on) {
   for (auto& p : m.parameters()) p.set_requires_grad(on);
 }
@@ -138,8 +132,8 @@ GeneratorTrainer::GeneratorTrainer(const models::MunitOptions& model, const Gene
   models::init_discriminator(dis_);
   gen_->to(device_);
   dis_->to(device_);
-  gen_opt_ = std::make_unique<Adam>(named_params(*gen_), train_.beta1, train_.beta2, train_.weight_decay);
-  dis_opt_ = std::make_unique<Adam>(named_params(*dis_), train_.beta1, train_.beta2, train_.weight_decay);
+  gen_opt_ = std::make_unique<Adam>(named_parameters(*gen_), train_.beta1, train_.beta2, train_.weight_decay);
+  dis_opt_ = std::make_unique<Adam>(named_parameters(*dis_), train_.beta1, train_.beta2, train_.weight_decay);
 }
 
 double GeneratorTrainer::current_lr() const {

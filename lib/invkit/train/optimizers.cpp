@@ -21,6 +21,12 @@ torch::Tensor cpu(const torch::Tensor& t) { return t.detach().to(torch::kCPU).co
 
 }  // namespace
 
+NamedParameters named_parameters(const torch::nn::Module& module) {
+  NamedParameters out;
+  for (const auto& p : module.named_parameters()) out.emplace_back(p.key(), p.value());
+  return out;
+}
+
 // ---------------------------------------------------------------- SGD
 
 Sgd::Sgd(NamedParameters params, double momentum, double weight_decay)

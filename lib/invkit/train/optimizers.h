@@ -21,6 +21,7 @@ namespace invkit::train {
 
 // Parameters under their state_dict names.
 using NamedParameters = std::vector<std::pair<std::string, torch::Tensor>>;
+NamedParameters named_parameters(const torch::nn::Module& module);
 
 class Optimizer {
  public:

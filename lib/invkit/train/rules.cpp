@@ -62,8 +62,8 @@ torch::Tensor BalancedSampler::draw(int64_t n, torch::Generator& gen) const {
   auto pick = torch::randint(nonempty_.numel(), {n}, gen, torch::TensorOptions().dtype(torch::kLong));
   auto cls = nonempty_.index_select(0, pick);
   auto u = torch::rand({n}, gen, torch::TensorOptions().dtype(torch::kDouble));
-  auto offset = (u * counts_.index_select(0, cls).to(torch::kDouble)).floor().to(torch::kLong);
-  offset = torch::minimum(offset, counts_.index_select(0, cls) - 1);
+  auto size = counts_.index_select(0, cls);  // of each drawn row's class
+  auto offset = torch::minimum((u * size.to(torch::kDouble)).floor().to(torch::kLong), size - 1);
   return by_class_.index_select(0, start_.index_select(0, cls) + offset);
 }
 
