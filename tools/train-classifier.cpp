@@ -1,9 +1,7 @@
 // train-classifier: train a CIFAR-style ResNet or a small CNN on a data set
 // with one of the paper's class-balancing recipes; keep the best and the
 // last checkpoint; print test metrics as one JSON object.
-#include <cstdio>
 #include <iostream>
-#include <memory>
 
 #include "invkit/cli/progress.h"
 #include "invkit/cli/tool.h"
@@ -72,25 +70,8 @@ int main(int argc, char** argv) {
       in.test_name = invkit::io::input_name(test_path);
       in.test = invkit::Dataset::load(test_path);
     }
-    // A progress bar per epoch on stderr, one --log record per epoch (the log
-    // is opened when the first epoch begins, after the inputs were checked).
-    std::unique_ptr<invkit::cli::Progress> bar;
-    std::unique_ptr<invkit::cli::JsonLog> log;
-    invkit::train::TrainObserver observer;
-    observer.epoch_begin = [&](int64_t epoch, int64_t steps) {
-      if (!log) log = std::make_unique<invkit::cli::JsonLog>(tool.common().log);
-      bar = std::make_unique<invkit::cli::Progress>(
-          "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs), steps, "it", tool.common().quiet);
-    };
-    observer.step_end = [&](int64_t step, double loss) {
-      char status[32];
-      std::snprintf(status, sizeof status, "loss %.4g", loss);
-      bar->update(step, status);
-    };
-    observer.epoch_end = [&](const nlohmann::json& record) {
-      bar->finish();
-      if (!record.is_null()) log->write(record);
-    };
+    // A progress bar per epoch on stderr, one --log record per epoch.
+    const auto observer = invkit::cli::progress_observer("it", tool.common().quiet, tool.common().log);
     auto report = invkit::train::train_classifier(cfg, in, tool.device(), tool.history_entry(), observer);
     std::cout << invkit::io::dump_json(report) << std::endl;
   });

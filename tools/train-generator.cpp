@@ -1,17 +1,12 @@
 // train-generator: learn T(.|x) with MUNIT, one domain mapped to itself.
-#include <cstdio>
-#include <filesystem>
 
 #include "invkit/cli/progress.h"
 #include "invkit/cli/tool.h"
 #include "invkit/data/dataset.h"
 #include "invkit/error.h"
 #include "invkit/io/file.h"
-#include "invkit/io/image.h"
 #include "invkit/models/generator_sampling.h"
-#include "invkit/random.h"
 #include "invkit/train/generator_loop.h"
-#include "invkit/train/signals.h"
 
 namespace {
 
@@ -22,8 +17,6 @@ struct Options {
   int64_t save_every = 0;   // 0: only at the end (and on a signal)
   int64_t sample_every = 0; // 0: no sample grids
   std::string samples_dir;  // where iter_NNNNNNNN.png go
-  int64_t sample_rows = 8;  // inputs per grid
-  int64_t sample_styles = 6;  // random styles per row
   bool layers = false;      // print layer shapes and exit
 };
 
@@ -128,44 +121,13 @@ int main(int argc, char** argv) {
           {"class_counts", data.class_counts()}}},
         {"history", history}};
 
-    invkit::train::GeneratorBatches batches(data, trainer.train_options(), device);
-    // Sample grids: the same inputs (spread over the set) and style codes each time.
-    torch::Tensor sample_images, sample_styles;
-    if (opt.sample_every > 0) {
-      std::filesystem::create_directories(opt.samples_dir);
-      int64_t rows = std::min(opt.sample_rows, data.size());
-      sample_images = data.images.index_select(0, torch::linspace(0, data.size() - 1, rows).round().to(torch::kInt64));
-      sample_styles = invkit::models::style_codes(mo.style_dim, invkit::sample_grid_seed(trainer.train_options().seed),
-                                                  torch::arange(opt.sample_styles, torch::kInt64));
-    }
-
-    invkit::train::SignalGuard signals;  // SIGINT/SIGTERM: save and stop after the iteration
-    invkit::cli::Progress progress("train-generator", trainer.train_options().iters, "it", tool.common().quiet);
-    invkit::cli::JsonLog log(tool.common().log);
-    auto start = std::chrono::steady_clock::now();
-    invkit::train::run_generator_training(trainer, batches, [&](int64_t it, const invkit::train::GeneratorLosses& l) {
-      nlohmann::json record = l.to_json();
-      record["iteration"] = it;
-      record["lr"] = trainer.current_lr();
-      record["elapsed_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      log.write(record);
-      progress.update(it, l.status());
-      if (opt.sample_every > 0 && it % opt.sample_every == 0) {
-        char name[32];
-        std::snprintf(name, sizeof name, "iter_%08lld.png", static_cast<long long>(it));
-        invkit::io::write_png((std::filesystem::path(opt.samples_dir) / name).string(),
-                              invkit::train::sample_grid(trainer.gen(), sample_images, sample_styles));
-      }
-      if (invkit::train::SignalGuard::pending()) return false;
-      if (opt.save_every > 0 && it % opt.save_every == 0 && it < trainer.train_options().iters)
-        trainer.save(opt.output, extra);
-      return true;
-    });
-    trainer.save(opt.output, extra);
-    progress.finish();
-    if (int sig = invkit::train::SignalGuard::pending())
-      throw invkit::Error(std::string("interrupted by ") + invkit::train::SignalGuard::name(sig) + " at iteration " +
-                          std::to_string(trainer.iteration()) + "; saved " + opt.output + " (continue with --resume " +
-                          opt.output + ")");
+    invkit::train::GeneratorRun run;
+    run.output = opt.output;
+    run.extra = extra;
+    run.save_every = opt.save_every;
+    run.sample_every = opt.sample_every;
+    run.samples_dir = opt.samples_dir;
+    invkit::train::train_generator(trainer, data, run, device,
+                                   invkit::cli::progress_observer("it", tool.common().quiet, tool.common().log));
   });
 }

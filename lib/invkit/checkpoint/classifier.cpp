@@ -3,6 +3,7 @@
 #include "invkit/data/class_match.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
+#include "invkit/io/text.h"
 
 namespace invkit::checkpoint {
 
@@ -26,6 +27,32 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, const io
   io::NamedTensors tensors = model_tensors(model);
   tensors.insert(tensors.end(), extra.begin(), extra.end());
   io::write_safetensors(path, tensors, io::metadata_with_manifest(manifest));
+}
+
+void write_resume_point(nlohmann::json& manifest, const ResumePoint& point) {
+  manifest["epoch"] = point.epoch;
+  manifest["step_in_epoch"] = point.step_in_epoch;
+  manifest["best"] = {{"epoch", point.best_epoch}, {"val_accuracy", point.best_val_accuracy}, {"val", point.best_val}};
+}
+
+ResumePoint read_resume_point(const io::Safetensors& st, const nlohmann::json& description) {
+  nlohmann::json m = io::manifest_of(st);
+  if (!m.is_object() || m.value("format", "") != kClassifierFormat)
+    throw Error(st.source() + ": not a classifier checkpoint");
+  for (const char* k : {"arch", "num_classes", "channels", "height", "width", "normed_linear"}) {
+    const nlohmann::json& mine = description.at(k);
+    if (m.value(k, nlohmann::json()) != mine)
+      throw Error(st.source() + ": checkpoint " + k + " is " + io::dump_json(m.value(k, nlohmann::json())) +
+                  " but this run has " + io::dump_json(mine));
+  }
+  const nlohmann::json best = m.value("best", nlohmann::json::object());
+  ResumePoint p;
+  p.epoch = m.value("epoch", int64_t{0});
+  p.step_in_epoch = m.value("step_in_epoch", int64_t{0});
+  p.best_epoch = best.value("epoch", int64_t{-1});
+  p.best_val_accuracy = best.value("val_accuracy", -1.0);
+  p.best_val = best.value("val", nlohmann::json());
+  return p;
 }
 
 LoadedClassifier load_classifier(const std::string& path, torch::Device device) {

@@ -29,6 +29,23 @@ nlohmann::json describe_classifier(const models::ClassifierSpec& spec, const mod
 void save_checkpoint(const std::string& path, torch::nn::Module& model, const io::NamedTensors& extra,
                      const nlohmann::json& manifest);
 
+// Where a training run stands, kept in its checkpoints' manifests ("epoch",
+// "step_in_epoch", "best"): what a resumed run continues from.
+struct ResumePoint {
+  int64_t epoch = 0;          // epochs finished
+  int64_t step_in_epoch = 0;  // steps done of the next epoch (a run stopped by a signal)
+  int64_t best_epoch = -1;    // 1-based epoch of the best validation accuracy so far; -1 for none
+  double best_val_accuracy = -1;
+  nlohmann::json best_val;    // that epoch's validation metrics
+};
+// Writes `point` into a checkpoint manifest.
+void write_resume_point(nlohmann::json& manifest, const ResumePoint& point);
+// Reads the resume point of `st`, a checkpoint to continue a run of the model
+// `description` (describe_classifier's): an Error naming the file if it is
+// not a classifier checkpoint or one of arch, num_classes, channels, height,
+// width and normed_linear differs.
+ResumePoint read_resume_point(const io::Safetensors& st, const nlohmann::json& description);
+
 // A classifier ready to use, as measure-ekld and evaluate need it.
 struct LoadedClassifier {
   std::shared_ptr<models::ClassifierImpl> model;  // on the device, eval mode

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 
 #include "invkit/error.h"
 #include "invkit/io/text.h"
@@ -53,6 +54,23 @@ void JsonLog::write(const nlohmann::json& record) {
   out_ << io::dump_json(record) << "\n";
   out_.flush();
   if (!out_) throw Error(path_ + ": writing the log failed");
+}
+
+Observer progress_observer(const std::string& unit, bool quiet, const std::string& log_path) {
+  struct State {
+    std::unique_ptr<Progress> bar;
+    std::unique_ptr<JsonLog> log;
+  };
+  auto state = std::make_shared<State>();
+  Observer o;
+  o.begin = [=](const std::string& label, int64_t total) {
+    if (!state->log) state->log = std::make_unique<JsonLog>(log_path);
+    state->bar = std::make_unique<Progress>(label, total, unit, quiet);
+  };
+  o.step = [=](int64_t done, const std::string& status) { state->bar->update(done, status); };
+  o.end = [=] { state->bar->finish(); };
+  o.record = [=](const nlohmann::json& record) { state->log->write(record); };
+  return o;
 }
 
 }  // namespace invkit::cli

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "invkit/observer.h"
+
 namespace invkit::cli {
 
 class Progress {
@@ -38,5 +40,10 @@ class JsonLog {
   std::string path_;
   std::ofstream out_;
 };
+
+// The tools' Observer: a Progress bar per stretch (in `unit`s, off when
+// quiet) and each record as a line of the JsonLog `log_path`, opened when the
+// first stretch begins (so a run that fails its checks leaves no log).
+Observer progress_observer(const std::string& unit, bool quiet, const std::string& log_path);
 
 }  // namespace invkit::cli

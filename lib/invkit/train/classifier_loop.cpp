@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "invkit/checkpoint/classifier.h"
 #include "invkit/checkpoint/generator.h"
 #include "invkit/data/class_match.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
+#include "invkit/observer.h"
 #include "invkit/io/safetensors.h"
 #include "invkit/io/text.h"
 #include "invkit/models/classifier.h"
@@ -17,8 +19,8 @@
 #include "invkit/random.h"
 #include "invkit/train/losses.h"
 #include "invkit/train/rules.h"
-#include "invkit/train/schedule.h"
 #include "invkit/train/optimizers.h"
+#include "invkit/train/schedule.h"
 #include "invkit/train/signals.h"
 #include "invkit/transforms/transform.h"
 
@@ -37,8 +39,6 @@ double cpu_seconds() {
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
 }
-
-// Random streams, each derived per epoch from the seed.
 
 std::string last_path(const std::string& ckpt) { return ckpt + ".last"; }
 
@@ -95,279 +95,346 @@ void check_inputs(const TrainConfig& config, TrainInputs& in) {
   if (in.test) check_fits(*in.test, in.test_name, train, in.train_name);
 }
 
-nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch::Device device,
-                                const nlohmann::json& history_entry, const TrainObserver& observer) {
-  check_inputs(config, in);
+namespace {
+
+// One run's state between epochs: the network and its optimizer, the data on
+// the device, the recipe's pieces, and where the run stands.
+struct Run {
+  Run(const TrainConfig& c, const TrainInputs& i, torch::Device d) : config(c), in(i), device(d) {}
+  const TrainConfig& config;
+  const TrainInputs& in;
+  const torch::Device device;
+  models::ClassifierSpec spec;
+  models::Normalization norm;
+  std::vector<int64_t> counts;
+  std::shared_ptr<models::ClassifierImpl> model;
+  std::unique_ptr<Sgd> opt;
+  std::unique_ptr<Loss> loss_fn;
+  std::unique_ptr<transforms::Transform> augment;  // --augment, or none
+  Rule rule = Rule::Erm;
+  torch::Tensor class_weights;    // float [K] on the device
+  torch::Tensor images, labels;   // the training set on the device: uint8, int64
+  bool channels_last = false;
+  models::LoadedGenerator generator;  // GIT
+  torch::Tensor keep;                 // GIT: float [K], keep_probabilities
+  std::optional<BalancedSampler> balanced;  // made by the first epoch that samples class-balanced
+  checkpoint::ResumePoint at;         // where the run stands
+  nlohmann::json base;                // the manifest every checkpoint shares
+  nlohmann::json last_metrics;        // the last finished epoch's record
+  std::string last_saved = "no checkpoint was written";
+};
+
+// What an epoch draws, each from its own stream seeded by (seed, epoch).
+struct EpochDraws {
+  torch::Tensor order;        // int64 [N] on the device: the rows, batch after batch
+  torch::Tensor flips;        // bool [N] on the device, or undefined without --flip
+  uint64_t augment_seed = 0;  // --augment's, keyed by position in the epoch
+  bool git = false;           // GIT is on this epoch
+  torch::Tensor twin_order;   // GIT: int64 [N] on the device, the twin batches' rows
+  torch::Tensor uniforms;     // GIT: float [N] on the device, for the keep draw
+  uint64_t style_seed = 0;    // GIT: style codes, keyed by position in the epoch
+};
+
+EpochDraws draw_epoch(Run& run, int64_t epoch, const EpochPlan& plan) {
+  const TrainConfig& config = run.config;
+  const int64_t n = run.in.train.size();
+  if (plan.balanced_sampling && !run.balanced) run.balanced.emplace(run.in.train.labels, run.spec.num_classes);
+  auto sample = [&](torch::Generator& gen) { return plan.balanced_sampling ? run.balanced->draw(n, gen) : shuffled_order(n, gen); };
+  EpochDraws d;
+  auto gen = cpu_generator(epoch_seed(config.seed, EpochStream::order, epoch));
+  d.order = sample(gen).to(run.device);
+  if (config.flip) {
+    auto fgen = cpu_generator(epoch_seed(config.seed, EpochStream::flip, epoch));
+    d.flips = (torch::rand({n}, fgen) < 0.5).to(run.device);
+  }
+  d.augment_seed = epoch_seed(config.seed, EpochStream::augment, epoch);
+  // GIT's twin batches: the same sampler, its own draws.
+  d.git = config.git.enabled() && (!config.git.delayed || epoch >= config.step1);
+  d.style_seed = epoch_seed(config.seed, EpochStream::style, epoch);
+  if (d.git) {
+    auto tgen = cpu_generator(epoch_seed(config.seed, EpochStream::twin, epoch));
+    d.twin_order = sample(tgen).to(run.device);
+    auto ugen = cpu_generator(epoch_seed(config.seed, EpochStream::keep, epoch));
+    d.uniforms = torch::rand({n}, ugen).to(run.device);
+  }
+  return d;
+}
+
+// The batch of rows [lo, hi) of the epoch, as the network sees it: GIT's
+// generated rows, --augment, flips, normalized. Adds to `generated` the rows
+// the generator made.
+torch::Tensor make_batch(Run& run, const EpochDraws& d, int64_t lo, int64_t hi, torch::Tensor& y,
+                         int64_t& generated, double& generator_seconds) {
+  auto rows = d.order.slice(0, lo, hi);
+  auto x = run.images.index_select(0, rows);
+  y = run.labels.index_select(0, rows);
+  if (d.git) {
+    const auto t_gen = Clock::now();
+    auto twin = d.twin_order.slice(0, lo, hi);
+    auto twin_labels = run.labels.index_select(0, twin);
+    auto mask = git_mask(run.config.git.frac, d.uniforms.slice(0, lo, hi), run.keep, twin_labels);
+    // Style keys by position in the epoch, as for --augment.
+    auto mixed = mix_git_batch(x, y, run.images.index_select(0, twin), twin_labels, mask,
+                               [&](const torch::Tensor& imgs, const torch::Tensor& at) {
+                                 return models::generate(run.generator, imgs, d.style_seed, at.to(torch::kCPU) + lo);
+                               });
+    x = mixed.images;
+    y = mixed.labels;
+    generated += mixed.generated.sum().item<int64_t>();
+    generator_seconds += seconds_since(t_gen);
+  }
+  // Keys by position in the epoch (the seed is the epoch's): independent of --batch.
+  if (run.augment) x = run.augment->apply(x, d.augment_seed, torch::arange(lo, hi, torch::kLong));
+  if (d.flips.defined()) x = torch::where(d.flips.slice(0, lo, hi).view({-1, 1, 1, 1}), x.flip({3}), x);
+  auto xf = run.norm.apply(x);
+  if (run.channels_last) xf = xf.contiguous(torch::MemoryFormat::ChannelsLast);
+  return xf;
+}
+
+// How an epoch ended: its training record, or the signal that stopped it
+// after `steps_done` steps.
+struct EpochOutcome {
+  nlohmann::json record;
+  int signal = 0;
+  int64_t steps_done = 0;
+};
+
+// One epoch of SGD from step `first_step` on (torchvision's train_one_epoch).
+EpochOutcome train_one_epoch(Run& run, int64_t epoch, int64_t first_step, const Observer& observer) {
+  const TrainConfig& config = run.config;
+  const auto t_epoch = Clock::now();
+  const double cpu_epoch = cpu_seconds();
+  const EpochPlan plan = plan_for(run.rule, epoch, config.step1);
+  const double lr = learning_rate(Schedule{config.lr, config.warmup, config.step1, config.step2}, epoch);
+  const EpochDraws draws = draw_epoch(run, epoch, plan);
+  const torch::Tensor weight = plan.class_weights ? run.class_weights : torch::Tensor();
+  const int64_t n = run.in.train.size();
+  const int64_t steps = (n + config.batch - 1) / config.batch;
+
+  if (observer.begin) observer.begin("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs), steps);
+  double loss_sum = 0, data_seconds = 0, model_seconds = 0, generator_seconds = 0;
+  int64_t seen = 0, generated = 0;
+  auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(run.device));
+  for (int64_t step = first_step; step < steps; ++step) {
+    const auto t0 = Clock::now();
+    const int64_t lo = step * config.batch, hi = std::min(n, lo + config.batch);
+    torch::Tensor y;
+    auto x = make_batch(run, draws, lo, hi, y, generated, generator_seconds);
+    const auto t1 = Clock::now();
+    data_seconds += std::chrono::duration<double>(t1 - t0).count();
+
+    auto logits = run.model->forward(x);
+    auto loss = (*run.loss_fn)(logits, y, weight);
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value))
+      throw Error("loss is " + std::string(std::isnan(loss_value) ? "nan" : "inf") + " at epoch " +
+                  std::to_string(epoch + 1) + " step " + std::to_string(step + 1) + " (global step " +
+                  std::to_string(epoch * steps + step + 1) + "); stopped, " + run.last_saved);
+    run.opt->zero_grad();
+    loss.backward();
+    run.opt->step(lr);
+    correct += (logits.detach().argmax(1) == y).sum();
+    model_seconds += seconds_since(t1);
+    loss_sum += loss_value * static_cast<double>(hi - lo);
+    seen += hi - lo;
+    if (observer.step) {
+      char status[32];
+      std::snprintf(status, sizeof status, "loss %.4g", loss_value);
+      observer.step(step + 1, status);
+    }
+    if (int sig = SignalGuard::pending()) {
+      if (observer.end) observer.end();
+      return {nullptr, sig, step + 1};
+    }
+  }
+  const double train_seconds = seconds_since(t_epoch);
+  auto per_image = [&](double total) { return seen ? total / static_cast<double>(seen) : 0.0; };
+  EpochOutcome out;
+  out.steps_done = steps;
+  out.record = {{"epoch", epoch + 1},
+                {"lr", lr},
+                {"loss", per_image(loss_sum)},
+                {"train_acc", per_image(static_cast<double>(correct.item<int64_t>()))},
+                {"balanced_sampling", plan.balanced_sampling},
+                {"class_weights", plan.class_weights},
+                {"train_seconds", train_seconds},
+                {"data_seconds", data_seconds},
+                {"generated", per_image(static_cast<double>(generated))},
+                {"generator_seconds", generator_seconds},
+                {"model_seconds", model_seconds},
+                {"train_images_per_second", train_seconds > 0 ? seen / train_seconds : 0.0},
+                {"train_cpu_seconds", cpu_seconds() - cpu_epoch}};
+  return out;
+}
+
+// Accuracy of `model` on `d` (torchvision's evaluate).
+metrics::ClassMetrics evaluate(Run& run, models::ClassifierImpl& model, const models::Normalization& norm,
+                               const Dataset& d) {
+  auto logits = models::predict_logits(model, norm, d.images, run.config.batch, run.device);
+  return metrics::classification_metrics(logits.argmax(1), d.labels, run.spec.num_classes, run.counts,
+                                         run.config.shots);
+}
+
+// Validates the epoch just trained into `record`; true when it is the best so far.
+bool validate(Run& run, int64_t epoch, nlohmann::json& record) {
+  if (!run.in.val) {
+    run.at.best_epoch = epoch + 1;
+    return true;
+  }
+  const auto t_val = Clock::now();
+  const double cpu_val = cpu_seconds();
+  auto vm = evaluate(run, *run.model, run.norm, *run.in.val);
+  const double val_seconds = seconds_since(t_val);
+  record["val_cpu_seconds"] = cpu_seconds() - cpu_val;
+  record["val_acc"] = vm.accuracy;
+  record["val_bacc"] = vm.balanced_accuracy;
+  record["val_seconds"] = val_seconds;
+  record["val_images_per_second"] = val_seconds > 0 ? run.in.val->size() / val_seconds : 0.0;
+  if (!(vm.accuracy > run.at.best_val_accuracy)) return false;
+  run.at.best_val_accuracy = vm.accuracy;
+  run.at.best_epoch = epoch + 1;
+  run.at.best_val = {{"accuracy", vm.accuracy}, {"balanced_accuracy", vm.balanced_accuracy}};
+  return true;
+}
+
+void save(Run& run, const std::string& path) {
+  nlohmann::json m = run.base;
+  checkpoint::write_resume_point(m, run.at);
+  m["metrics"] = run.last_metrics;
+  checkpoint::save_checkpoint(path, *run.model, run.opt->state("optimizer."), m);
+}
+
+// Builds the network, optimizer and recipe of a fresh run, or of the run
+// saved in config.resume.
+void set_up(Run& run, const nlohmann::json& history_entry) {
+  const TrainConfig& config = run.config;
+  const TrainInputs& in = run.in;
   const Dataset& train = in.train;
-  const Rule rule = parse_rule(config.rule);
-  const auto counts = train.class_counts();
-  auto loss_fn = make_loss(config.loss, counts);
-  std::unique_ptr<transforms::Transform> augment;
-  if (!config.augment.empty()) augment = transforms::parse_transform(config.augment);
+  run.rule = parse_rule(config.rule);
+  run.counts = train.class_counts();
+  run.loss_fn = make_loss(config.loss, run.counts);
+  if (!config.augment.empty()) run.augment = transforms::parse_transform(config.augment);
   if (config.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (config.batch < 1) throw UsageError("--batch must be at least 1");
   if (config.save_every < 1) throw UsageError("--save-every must be at least 1");
   if (config.git.enabled() && !(config.git.frac > 0 && config.git.frac <= 1))
     throw UsageError("--gen-frac must be in (0, 1]");
 
-  models::ClassifierSpec spec;
-  spec.arch = config.arch;
-  spec.num_classes = train.num_classes();
-  spec.channels = train.channels();
-  spec.height = train.height();
-  spec.width = train.width();
-  spec.normed_linear = config.loss == "ldam";
-  auto model = models::make_classifier(spec);
-  const models::Normalization norm = models::Normalization::of(train.images);
-  model->to(device);
-  model->train();
-  const bool channels_last = device.is_cpu();
-  if (channels_last) models::use_channels_last(*model);
+  run.spec.arch = config.arch;
+  run.spec.num_classes = train.num_classes();
+  run.spec.channels = train.channels();
+  run.spec.height = train.height();
+  run.spec.width = train.width();
+  run.spec.normed_linear = config.loss == "ldam";
+  run.model = models::make_classifier(run.spec);  // initialized from torch's global generator (the tool seeds it)
+  run.norm = models::Normalization::of(train.images);
+  run.model->to(run.device);
+  run.model->train();
+  run.channels_last = run.device.is_cpu();
+  if (run.channels_last) models::use_channels_last(*run.model);
+  run.opt = std::make_unique<Sgd>(named_parameters(*run.model), config.momentum, config.wd);
+  run.class_weights = torch::tensor(effective_number_weights(run.counts, 0.9999), torch::kDouble).to(run.device, torch::kFloat);
 
-  Sgd opt(named_parameters(*model), config.momentum, config.wd);
-
-  Schedule sched{config.lr, config.warmup, config.step1, config.step2};
-  const auto weights_vec = effective_number_weights(counts, 0.9999);
-  const auto class_weights = torch::tensor(weights_vec, torch::kDouble).to(device, torch::kFloat);
-
-  // Where to start, and the best epoch so far (resume carries it over).
-  int64_t start_epoch = 0, start_step = 0, best_epoch = -1;
-  double best_val = -1;
-  nlohmann::json best_val_metrics;
+  run.base = checkpoint::describe_classifier(run.spec, run.norm, train.class_names, run.counts);
   if (!config.resume.empty()) {
     auto st = io::Safetensors::read(config.resume);
-    nlohmann::json m = io::manifest_of(st);
-    if (!m.is_object() || m.value("format", "") != checkpoint::kClassifierFormat)
-      throw Error(st.source() + ": not a classifier checkpoint");
-    for (const char* k : {"arch", "num_classes", "channels", "height", "width", "normed_linear"}) {
-      nlohmann::json mine = checkpoint::describe_classifier(spec, norm, train.class_names, counts)[k];
-      if (m.value(k, nlohmann::json()) != mine)
-        throw Error(st.source() + ": checkpoint " + k + " is " + io::dump_json(m.value(k, nlohmann::json())) +
-                    " but this run has " + io::dump_json(mine));
-    }
-    checkpoint::load_model_tensors(*model, st);
-    opt.load_state(st, "optimizer.");
-    start_epoch = m.value("epoch", int64_t{0});
-    start_step = m.value("step_in_epoch", int64_t{0});
-    best_epoch = m.value("best", nlohmann::json::object()).value("epoch", int64_t{-1});
-    best_val = m.value("best", nlohmann::json::object()).value("val_accuracy", -1.0);
-    best_val_metrics = m.value("best", nlohmann::json::object()).value("val", nlohmann::json());
-    if (start_epoch >= config.epochs)
-      throw UsageError(st.source() + " already finished " + std::to_string(start_epoch) +
+    run.at = checkpoint::read_resume_point(st, run.base);
+    checkpoint::load_model_tensors(*run.model, st);
+    run.opt->load_state(st, "optimizer.");
+    if (run.at.epoch >= config.epochs)
+      throw UsageError(st.source() + " already finished " + std::to_string(run.at.epoch) +
                        " epochs; pass a larger --epochs to continue");
+    run.last_saved = "the last good checkpoint is " + config.resume;
   }
-
-  nlohmann::json base = checkpoint::describe_classifier(spec, norm, train.class_names, counts);
-  base["training"] = config.to_json();
-  base["training"]["train"] = in.train_name;
-  if (in.val) base["training"]["val"] = in.val_name;
-  base["rng"] = {{"seed", config.seed},
-                 {"scheme", "epoch e draws its order, flips and augmentation from generators seeded with "
-                            "epoch_seed(seed, stream, e) (invkit/random.h); model init from the seed"}};
+  run.base["training"] = config.to_json();
+  run.base["training"]["train"] = in.train_name;
+  if (in.val) run.base["training"]["val"] = in.val_name;
+  run.base["rng"] = {{"seed", config.seed},
+                     {"scheme", "epoch e draws its order, flips and augmentation from generators seeded with "
+                                "epoch_seed(seed, stream, e) (invkit/random.h); model init from the seed"}};
   nlohmann::json history = train.extra.value("history", nlohmann::json::array());
   history.push_back(history_entry);
-  base["history"] = history;
+  run.base["history"] = history;
 
   // GIT: the generator runs forward only, on the training device.
-  models::LoadedGenerator generator;
-  torch::Tensor keep;
   if (config.git.enabled()) {
-    generator = checkpoint::load_generator(config.git.generator, device);
-    const auto& o = generator.options;
+    run.generator = checkpoint::load_generator(config.git.generator, run.device);
+    const auto& o = run.generator.options;
     if (o.channels != train.channels() || o.height != train.height() || o.width != train.width())
       throw Error(config.git.generator + ": the generator takes " + std::to_string(o.channels) + "x" +
                   std::to_string(o.height) + "x" + std::to_string(o.width) + " images but " + in.train_name + " has " +
                   std::to_string(train.channels()) + "x" + std::to_string(train.height()) + "x" +
                   std::to_string(train.width()));
-    check_generator_classes(generator.manifest, config.git.generator, train, in.train_name);
-    keep = torch::tensor(keep_probabilities(counts, config.git.threshold), torch::kDouble).to(device, torch::kFloat);
+    check_generator_classes(run.generator.manifest, config.git.generator, train, in.train_name);
+    run.keep = torch::tensor(keep_probabilities(run.counts, config.git.threshold), torch::kDouble)
+                   .to(run.device, torch::kFloat);
   }
-
   // Data stays uint8 on the device; batches are gathered and normalized there.
-  const auto images = train.images.to(device);
-  const auto labels = train.labels.to(device);
-  const int64_t n = train.size();
-  const int64_t steps = (n + config.batch - 1) / config.batch;
+  run.images = train.images.to(run.device);
+  run.labels = train.labels.to(run.device);
+}
+
+// Test metrics of the kept (best) checkpoint, also recorded in it.
+nlohmann::json test_best(Run& run) {
+  const TrainConfig& config = run.config;
+  auto st = io::Safetensors::read(config.output);
+  auto best = checkpoint::load_classifier(st, run.device);
+  auto tm = evaluate(run, *best.model, best.normalization, *run.in.test);
+  nlohmann::json tj = metrics::to_json(tm, run.in.train.class_names, run.counts, config.shots, false);
+  tj["data"] = run.in.test_name;
+  nlohmann::json m = best.manifest;
+  m["metrics"]["test"] = tj;
+  io::NamedTensors tensors;
+  for (const auto& t : st.tensors()) tensors.emplace_back(t.name, st.tensor(t.name));
+  io::write_safetensors(config.output, tensors, io::metadata_with_manifest(m));
+  return tj;
+}
+
+}  // namespace
+
+nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch::Device device,
+                                const nlohmann::json& history_entry, const Observer& observer) {
+  check_inputs(config, in);
+  Run run(config, in, device);
+  set_up(run, history_entry);
   SignalGuard signals;
-
-  auto checkpoint = [&](const std::string& path, int64_t epoch, int64_t step, const nlohmann::json& metrics) {
-    nlohmann::json m = base;
-    m["epoch"] = epoch;
-    m["step_in_epoch"] = step;
-    m["metrics"] = metrics;
-    m["best"] = {{"epoch", best_epoch}, {"val_accuracy", best_val}, {"val", best_val_metrics}};
-    checkpoint::save_checkpoint(path, *model, opt.state("optimizer."), m);
-  };
-  std::string last_saved = "no checkpoint was written";
-  if (!config.resume.empty()) last_saved = "the last good checkpoint is " + config.resume;
-
-  auto evaluate = [&](const Dataset& d) {
-    auto logits = models::predict_logits(*model, norm, d.images, config.batch, device);
-    return metrics::classification_metrics(logits.argmax(1), d.labels, spec.num_classes, counts, config.shots);
-  };
-
-  nlohmann::json last_metrics;
-  std::optional<BalancedSampler> balanced;  // made by the first epoch that samples class-balanced
-  for (int64_t epoch = start_epoch; epoch < config.epochs; ++epoch) {
+  const std::string last = last_path(config.output);
+  for (int64_t epoch = run.at.epoch; epoch < config.epochs; ++epoch) {
     const auto t_epoch = Clock::now();
-    const double cpu_epoch = cpu_seconds();
-    const EpochPlan plan = plan_for(rule, epoch, config.step1);
-    const double lr = learning_rate(sched, epoch);
-    if (plan.balanced_sampling && !balanced) balanced.emplace(train.labels, spec.num_classes);
-    auto gen = cpu_generator(epoch_seed(config.seed, EpochStream::order, epoch));
-    auto order = plan.balanced_sampling ? balanced->draw(n, gen) : shuffled_order(n, gen);
-    torch::Tensor flips;
-    if (config.flip) {
-      auto fgen = cpu_generator(epoch_seed(config.seed, EpochStream::flip, epoch));
-      flips = (torch::rand({n}, fgen) < 0.5).to(device);
+    const int64_t first_step = epoch == run.at.epoch ? run.at.step_in_epoch : 0;
+    EpochOutcome out = train_one_epoch(run, epoch, first_step, observer);
+    if (out.signal) {
+      const int64_t steps = (in.train.size() + config.batch - 1) / config.batch;
+      run.at.epoch = out.steps_done == steps ? epoch + 1 : epoch;
+      run.at.step_in_epoch = out.steps_done == steps ? 0 : out.steps_done;
+      save(run, last);
+      throw Error(std::string("interrupted by ") + SignalGuard::name(out.signal) + " at epoch " +
+                  std::to_string(epoch + 1) + " step " + std::to_string(out.steps_done) + "; saved " + last +
+                  " (continue with --resume " + last + ")");
     }
-    const uint64_t augment_seed = epoch_seed(config.seed, EpochStream::augment, epoch);
-    const auto order_dev = order.to(device);
-    // GIT's twin batches: the same sampler, its own draws.
-    const bool git_on = config.git.enabled() && (!config.git.delayed || epoch >= config.step1);
-    torch::Tensor twin_order, uniforms;
-    const uint64_t style_seed = epoch_seed(config.seed, EpochStream::style, epoch);
-    if (git_on) {
-      auto tgen = cpu_generator(epoch_seed(config.seed, EpochStream::twin, epoch));
-      twin_order = (plan.balanced_sampling ? balanced->draw(n, tgen) : shuffled_order(n, tgen)).to(device);
-      auto ugen = cpu_generator(epoch_seed(config.seed, EpochStream::keep, epoch));
-      uniforms = torch::rand({n}, ugen).to(device);
-    }
-    const torch::Tensor weight = plan.class_weights ? class_weights : torch::Tensor();
-
-    if (observer.epoch_begin) observer.epoch_begin(epoch, steps);
-    double loss_sum = 0, data_seconds = 0, model_seconds = 0, generator_seconds = 0;
-    int64_t seen = 0, generated = 0;
-    auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(device));
-    const int64_t first = epoch == start_epoch ? start_step : 0;
-    for (int64_t step = first; step < steps; ++step) {
-      auto t0 = Clock::now();
-      const int64_t lo = step * config.batch, hi = std::min(n, lo + config.batch);
-      auto rows = order_dev.slice(0, lo, hi);
-      auto x = images.index_select(0, rows);
-      auto y = labels.index_select(0, rows);
-      if (git_on) {
-        const auto t_gen = Clock::now();
-        auto twin = twin_order.slice(0, lo, hi);
-        auto twin_labels = labels.index_select(0, twin);
-        auto mask = git_mask(config.git.frac, uniforms.slice(0, lo, hi), keep, twin_labels);
-        // Style keys by position in the epoch, as for --augment.
-        auto mixed = mix_git_batch(x, y, images.index_select(0, twin), twin_labels, mask,
-                                   [&](const torch::Tensor& imgs, const torch::Tensor& at) {
-                                     return models::generate(generator, imgs, style_seed, at.to(torch::kCPU) + lo);
-                                   });
-        x = mixed.images;
-        y = mixed.labels;
-        generated += mixed.generated.sum().item<int64_t>();
-        generator_seconds += seconds_since(t_gen);
-      }
-      if (augment) {
-        // Keys by position in the epoch (the seed is the epoch's): independent of --batch.
-        auto keys = torch::arange(lo, hi, torch::kLong);
-        x = augment->apply(x, augment_seed, keys);
-      }
-      if (flips.defined()) {
-        auto f = flips.slice(0, lo, hi).view({-1, 1, 1, 1});
-        x = torch::where(f, x.flip({3}), x);
-      }
-      auto xf = norm.apply(x);
-      if (channels_last) xf = xf.contiguous(torch::MemoryFormat::ChannelsLast);
-      auto t1 = Clock::now();
-      data_seconds += std::chrono::duration<double>(t1 - t0).count();
-
-      auto logits = model->forward(xf);
-      auto loss = (*loss_fn)(logits, y, weight);
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value))
-        throw Error("loss is " + std::string(std::isnan(loss_value) ? "nan" : "inf") + " at epoch " +
-                    std::to_string(epoch + 1) + " step " + std::to_string(step + 1) + " (global step " +
-                    std::to_string(epoch * steps + step + 1) + "); stopped, " + last_saved);
-      opt.zero_grad();
-      loss.backward();
-      opt.step(lr);
-      correct += (logits.detach().argmax(1) == y).sum();
-      model_seconds += seconds_since(t1);
-      loss_sum += loss_value * static_cast<double>(hi - lo);
-      seen += hi - lo;
-      if (observer.step_end) observer.step_end(step + 1, loss_value);
-
-      if (int sig = SignalGuard::pending()) {
-        if (observer.epoch_end) observer.epoch_end(nullptr);
-        const int64_t done_epoch = step + 1 == steps ? epoch + 1 : epoch;
-        const int64_t done_step = step + 1 == steps ? 0 : step + 1;
-        checkpoint(last_path(config.output), done_epoch, done_step, last_metrics);
-        throw Error(std::string("interrupted by ") + SignalGuard::name(sig) + " at epoch " + std::to_string(epoch + 1) +
-                    " step " + std::to_string(step + 1) + "; saved " + last_path(config.output) +
-                    " (continue with --resume " + last_path(config.output) + ")");
-      }
-    }
-    const double train_seconds = seconds_since(t_epoch);
-    const double train_cpu = cpu_seconds() - cpu_epoch;
-
-    nlohmann::json record = {{"epoch", epoch + 1},
-                             {"lr", lr},
-                             {"loss", seen ? loss_sum / static_cast<double>(seen) : 0.0},
-                             {"train_acc", seen ? static_cast<double>(correct.item<int64_t>()) / seen : 0.0},
-                             {"balanced_sampling", plan.balanced_sampling},
-                             {"class_weights", plan.class_weights},
-                             {"train_seconds", train_seconds},
-                             {"data_seconds", data_seconds},
-                             {"generated", seen ? static_cast<double>(generated) / seen : 0.0},
-                             {"generator_seconds", generator_seconds},
-                             {"model_seconds", model_seconds},
-                             {"train_images_per_second", train_seconds > 0 ? seen / train_seconds : 0.0},
-                             {"train_cpu_seconds", train_cpu}};
-    bool improved = !in.val;
-    if (in.val) {
-      const auto t_val = Clock::now();
-      const double cpu_val = cpu_seconds();
-      auto vm = evaluate(*in.val);
-      const double val_seconds = seconds_since(t_val);
-      record["val_cpu_seconds"] = cpu_seconds() - cpu_val;
-      record["val_acc"] = vm.accuracy;
-      record["val_bacc"] = vm.balanced_accuracy;
-      record["val_seconds"] = val_seconds;
-      record["val_images_per_second"] = val_seconds > 0 ? in.val->size() / val_seconds : 0.0;
-      if (vm.accuracy > best_val) {
-        best_val = vm.accuracy;
-        best_epoch = epoch + 1;
-        best_val_metrics = {{"accuracy", vm.accuracy}, {"balanced_accuracy", vm.balanced_accuracy}};
-        improved = true;
-      }
-    } else {
-      best_epoch = epoch + 1;
-    }
+    nlohmann::json& record = out.record;
+    const bool improved = validate(run, epoch, record);
     record["seconds"] = seconds_since(t_epoch);
-    if (observer.epoch_end) observer.epoch_end(record);
-    last_metrics = record;
+    if (observer.end) observer.end();
+    if (observer.record) observer.record(record);
+    run.last_metrics = record;
 
+    // Checkpoint policy: CKPT keeps the best epoch (the last one without
+    // --val), CKPT.last every --save-every epochs and at the end.
+    run.at.epoch = epoch + 1;
+    run.at.step_in_epoch = 0;
     const bool final_epoch = epoch + 1 == config.epochs;
-    if (improved && (in.val || final_epoch || (epoch + 1) % config.save_every == 0))
-      checkpoint(config.output, epoch + 1, 0, last_metrics);
-    if (final_epoch || (epoch + 1) % config.save_every == 0) {
-      checkpoint(last_path(config.output), epoch + 1, 0, last_metrics);
-      last_saved = "the last good checkpoint is " + last_path(config.output) + " (epoch " + std::to_string(epoch + 1) + ")";
+    const bool due = final_epoch || (epoch + 1) % config.save_every == 0;
+    if (improved && (in.val || due)) save(run, config.output);
+    if (due) {
+      save(run, last);
+      run.last_saved = "the last good checkpoint is " + last + " (epoch " + std::to_string(epoch + 1) + ")";
     }
   }
 
-  nlohmann::json report = {{"checkpoint", config.output}, {"best_epoch", best_epoch}, {"epochs", config.epochs}};
-  if (in.val) report["val"] = best_val_metrics;
-  if (in.test) {
-    // Test the kept (best) checkpoint, and record the result in it.
-    auto st = io::Safetensors::read(config.output);
-    auto best = checkpoint::load_classifier(st, device);
-    auto logits = models::predict_logits(*best.model, best.normalization, in.test->images,
-                                         config.batch, device);
-    auto tm = metrics::classification_metrics(logits.argmax(1), in.test->labels, spec.num_classes, counts, config.shots);
-    nlohmann::json tj = metrics::to_json(tm, train.class_names, counts, config.shots, false);
-    tj["data"] = in.test_name;
-    report["test"] = tj;
-    nlohmann::json m = best.manifest;
-    m["metrics"]["test"] = tj;
-    io::NamedTensors tensors;
-    for (const auto& t : st.tensors()) tensors.emplace_back(t.name, st.tensor(t.name));
-    io::write_safetensors(config.output, tensors, io::metadata_with_manifest(m));
-  }
+  nlohmann::json report = {{"checkpoint", config.output}, {"best_epoch", run.at.best_epoch}, {"epochs", config.epochs}};
+  if (in.val) report["val"] = run.at.best_val;
+  if (in.test) report["test"] = test_best(run);
   return report;
 }
 

@@ -4,13 +4,13 @@
 #pragma once
 #include <torch/torch.h>
 
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "invkit/data/dataset.h"
 #include "invkit/metrics/accuracy.h"
+#include "invkit/observer.h"
 #include "invkit/train/git.h"
 
 namespace invkit::train {
@@ -54,20 +54,12 @@ struct TrainInputs {
 // name is an Error). Throws Error naming the file.
 void check_inputs(const TrainConfig& config, TrainInputs& in);
 
-// What the caller shows and records while a run trains (train-classifier's
-// progress bar and --log): the loop calls these, each optional, and knows
-// nothing of terminals or files.
-struct TrainObserver {
-  std::function<void(int64_t epoch, int64_t steps)> epoch_begin;  // epoch 0-based, steps in it
-  std::function<void(int64_t step, double loss)> step_end;        // step 1-based, the batch's loss
-  // The epoch's record (lr, loss, train_acc, timings, val_acc, ...); null when
-  // a signal stopped the epoch.
-  std::function<void(const nlohmann::json& record)> epoch_end;
-};
-
 // Trains and returns the report printed on stdout: checkpoint, best_epoch,
-// epochs, val (best epoch) and test metrics (of the best checkpoint).
+// epochs, val (best epoch) and test metrics (of the best checkpoint). The
+// observer sees one stretch per epoch ("epoch E/N", its steps) and one record
+// per finished epoch (lr, loss, train_acc, timings, val_acc, ...). SIGINT or
+// SIGTERM stops after the step under way, saves CKPT.last and throws Error.
 nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch::Device device,
-                                const nlohmann::json& history_entry, const TrainObserver& observer = {});
+                                const nlohmann::json& history_entry, const Observer& observer = {});
 
 }  // namespace invkit::train

@@ -1,7 +1,9 @@
 #include "invkit/train/generator_loop.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "invkit/checkpoint/generator.h"
 #include "invkit/checkpoint/module_tensors.h"
@@ -9,7 +11,9 @@
 #include "invkit/io/image.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
+#include "invkit/models/generator_sampling.h"
 #include "invkit/random.h"
+#include "invkit/train/signals.h"
 
 namespace invkit::train {
 
@@ -245,12 +249,49 @@ torch::Tensor sample_grid(models::AdaINGen& gen, const torch::Tensor& images_u8,
   return io::image_grid(to_uint8(cells).cpu(), 2 + k);
 }
 
-void run_generator_training(GeneratorTrainer& trainer, GeneratorBatches& batches,
-                            const std::function<bool(int64_t, const GeneratorLosses&)>& after_step) {
-  while (trainer.iteration() < trainer.train_options().iters) {
-    auto losses = trainer.step(batches.batch(trainer.iteration()));
-    if (!after_step(trainer.iteration(), losses)) return;
+void train_generator(GeneratorTrainer& trainer, const Dataset& data, const GeneratorRun& run, torch::Device device,
+                     const Observer& observer) {
+  GeneratorBatches batches(data, trainer.train_options(), device);
+  // Sample grids: the same inputs (spread over the set) and style codes each time.
+  torch::Tensor sample_images, sample_styles;
+  if (run.sample_every > 0) {
+    std::filesystem::create_directories(run.samples_dir);
+    const int64_t rows = std::min(run.sample_rows, data.size());
+    sample_images = data.images.index_select(0, torch::linspace(0, data.size() - 1, rows).round().to(torch::kInt64));
+    sample_styles = models::style_codes(trainer.model_options().style_dim, sample_grid_seed(trainer.train_options().seed),
+                                        torch::arange(run.sample_styles, torch::kInt64));
   }
+  SignalGuard signals;  // SIGINT/SIGTERM: save and stop after the iteration
+  const int64_t iters = trainer.train_options().iters;
+  if (observer.begin) observer.begin("generator", iters);
+  const auto start = std::chrono::steady_clock::now();
+  while (trainer.iteration() < iters) {
+    const GeneratorLosses l = trainer.step(batches.batch(trainer.iteration()));
+    const int64_t it = trainer.iteration();
+    if (observer.record) {
+      nlohmann::json record = l.to_json();
+      record["iteration"] = it;
+      record["lr"] = trainer.current_lr();
+      record["elapsed_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      observer.record(record);
+    }
+    if (observer.step) observer.step(it, l.status());
+    if (run.sample_every > 0 && it % run.sample_every == 0) {
+      char name[32];
+      std::snprintf(name, sizeof name, "iter_%08lld.png", static_cast<long long>(it));
+      io::write_png((std::filesystem::path(run.samples_dir) / name).string(),
+                    sample_grid(trainer.gen(), sample_images, sample_styles));
+    }
+    if (SignalGuard::pending()) break;
+    if (!run.output.empty() && run.save_every > 0 && it % run.save_every == 0 && it < iters)
+      trainer.save(run.output, run.extra);
+  }
+  if (!run.output.empty()) trainer.save(run.output, run.extra);
+  if (observer.end) observer.end();
+  if (int sig = SignalGuard::pending())
+    throw Error(std::string("interrupted by ") + SignalGuard::name(sig) + " at iteration " +
+                std::to_string(trainer.iteration()) + "; saved " + run.output + " (continue with --resume " +
+                run.output + ")");
 }
 
 }  // namespace invkit::train

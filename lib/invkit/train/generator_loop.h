@@ -8,7 +8,6 @@
 #pragma once
 #include <torch/torch.h>
 
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -16,6 +15,7 @@
 
 #include "invkit/data/dataset.h"
 #include "invkit/models/munit.h"
+#include "invkit/observer.h"
 #include "invkit/train/optimizers.h"
 #include "invkit/train/rules.h"
 
@@ -110,10 +110,24 @@ class GeneratorTrainer {
 // [K, style_dim]. Returns uint8 [C, H', W'].
 torch::Tensor sample_grid(models::AdaINGen& gen, const torch::Tensor& images_u8, const torch::Tensor& styles);
 
-// The training loop around a trainer: iterations until options.iters, with
-// hooks. `after_step(iteration_done, losses)` runs after each iteration;
-// returning false stops the loop early (e.g. on a signal).
-void run_generator_training(GeneratorTrainer& trainer, GeneratorBatches& batches,
-                            const std::function<bool(int64_t, const GeneratorLosses&)>& after_step);
+// A run around a trainer, as train-generator makes it: where and when to
+// save, and sample grids.
+struct GeneratorRun {
+  std::string output;         // checkpoint: every save_every iterations, on a signal and at the end; empty: never saved
+  nlohmann::json extra = nlohmann::json::object();  // manifest keys saved with it (data, history)
+  int64_t save_every = 0;     // 0: only at the end (and on a signal)
+  int64_t sample_every = 0;   // 0: no sample grids
+  std::string samples_dir;    // where the grids iter_NNNNNNNN.png go (made if missing)
+  int64_t sample_rows = 8;    // inputs per grid, spread evenly over the set, the same each time
+  int64_t sample_styles = 6;  // style codes per row, the same each time
+};
+
+// Trains until the trainer's options().iters on `data` (whose image shape is
+// the model's), one GeneratorTrainer::step per iteration. The observer sees
+// one stretch ("generator", iters) with a step per iteration, and a record
+// per iteration: the losses, iteration, lr and elapsed_s. SIGINT or SIGTERM
+// stops after the iteration under way, saves run.output and throws Error.
+void train_generator(GeneratorTrainer& trainer, const Dataset& data, const GeneratorRun& run, torch::Device device,
+                     const Observer& observer = {});
 
 }  // namespace invkit::train

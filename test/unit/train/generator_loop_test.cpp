@@ -81,12 +81,10 @@ std::string error_of(const std::function<void()>& f) {
 
 TEST(GeneratorTrain, LearningRateHalvesEveryStepSize) {
   GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(8), torch::kCPU);
-  GeneratorBatches batches(squares(8), t.train_options(), torch::kCPU);
   std::vector<double> lrs;
-  invkit::train::run_generator_training(t, batches, [&](int64_t, const invkit::train::GeneratorLosses&) {
-    lrs.push_back(t.current_lr());
-    return true;
-  });
+  invkit::Observer observer;
+  observer.record = [&](const nlohmann::json& r) { lrs.push_back(r["lr"].get<double>()); };
+  invkit::train::train_generator(t, squares(8), {}, torch::kCPU, observer);
   // After iteration k (1-based) the next one runs at 1e-3 · 0.5^floor(k/3).
   EXPECT_EQ(lrs.size(), 8u);
   EXPECT_DOUBLE_EQ(lrs[1], 1e-3);
@@ -152,13 +150,13 @@ TEST(GeneratorTrain, AFewHundredIterationsLowerTheReconstructionLoss) {
   auto opt = tiny_train(300);
   opt.step_size = 100000;
   GeneratorTrainer t(invkit::testing::tiny_munit(), opt, torch::kCPU);
-  GeneratorBatches batches(squares(16), opt, torch::kCPU);
   std::vector<double> recon;
-  invkit::train::run_generator_training(t, batches, [&](int64_t, const invkit::train::GeneratorLosses& l) {
-    EXPECT_TRUE(std::isfinite(l.total));
-    recon.push_back(l.recon_x);
-    return true;
-  });
+  invkit::Observer observer;
+  observer.record = [&](const nlohmann::json& r) {
+    EXPECT_TRUE(std::isfinite(r["total"].get<double>()));
+    recon.push_back(r["recon_x"].get<double>());
+  };
+  invkit::train::train_generator(t, squares(16), {}, torch::kCPU, observer);
   ASSERT_EQ(recon.size(), 300u);
   double first = 0, last = 0;
   for (int i = 0; i < 30; ++i) {
@@ -173,12 +171,10 @@ TEST(GeneratorTrain, CheckpointRoundTripAndResumeEquivalence) {
   const Dataset data = squares(10);
   // Uninterrupted: 6 iterations.
   GeneratorTrainer whole(model, tiny_train(6), torch::kCPU);
-  GeneratorBatches b1(data, whole.train_options(), torch::kCPU);
-  invkit::train::run_generator_training(whole, b1, [](int64_t, const auto&) { return true; });
+  invkit::train::train_generator(whole, data, {}, torch::kCPU);
   // Interrupted after 3, saved, resumed for 3 more (the lr steps at 3 too).
   GeneratorTrainer first(model, tiny_train(3), torch::kCPU);
-  GeneratorBatches b2(data, first.train_options(), torch::kCPU);
-  invkit::train::run_generator_training(first, b2, [](int64_t, const auto&) { return true; });
+  invkit::train::train_generator(first, data, {}, torch::kCPU);
   const std::string path = temp_path("half.st");
   first.save(path, {{"note", "kept"}});
   auto resumed = GeneratorTrainer::resume(path, torch::kCPU);
@@ -188,7 +184,7 @@ TEST(GeneratorTrain, CheckpointRoundTripAndResumeEquivalence) {
   expect_same_weights(first, resumed);
   resumed.train_options().iters = 6;
   GeneratorBatches b3(data, resumed.train_options(), torch::kCPU);
-  invkit::train::run_generator_training(resumed, b3, [](int64_t, const auto&) { return true; });
+  invkit::train::train_generator(resumed, data, {}, torch::kCPU);
   EXPECT_EQ(resumed.iteration(), 6);
   expect_same_weights(whole, resumed);
   // Without the optimizer state the run would differ: the check above can fail.
@@ -230,8 +226,7 @@ TEST(GeneratorTrain, ManifestCountsAreCheckedBeforeUse) {
 TEST(GeneratorSampling, LoadAndGenerateAreSeededAndShaped) {
   GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(4), torch::kCPU);
   const Dataset data = squares(6);
-  GeneratorBatches b(data, t.train_options(), torch::kCPU);
-  invkit::train::run_generator_training(t, b, [](int64_t, const auto&) { return true; });
+  invkit::train::train_generator(t, data, {}, torch::kCPU);
   const std::string path = temp_path("gen.st");
   t.save(path);
   auto g = invkit::checkpoint::load_generator(path, torch::kCPU);

@@ -149,8 +149,8 @@ TEST(Git, TrainingMixesGeneratedRowsFromStep1WhenDelayed) {
   c.git.generator = tiny_generator();
   c.git.delayed = true;
   std::vector<nlohmann::json> log;
-  train::TrainObserver observer;
-  observer.epoch_end = [&](const nlohmann::json& record) { log.push_back(record); };
+  Observer observer;
+  observer.record = [&](const nlohmann::json& record) { log.push_back(record); };
   train::train_classifier(c, in, torch::kCPU, {}, observer);
   ASSERT_EQ(log.size(), 3u);
   EXPECT_EQ(log[0]["generated"], 0.0);
