@@ -1,23 +1,39 @@
 # augment on a tiny synthetic set: sample counts, labels/index, params,
 # preview, determinism, shards, and the errors.
 source "$LIB"
-python3 "$(dirname "$LIB")/make_augment_input.py" in.st 10 12 12
+
+# in.st: 10 rows of 12x12, labelled i % 3.
+setup() { python3 "$(dirname "$LIB")/make_augment_input.py" in.st 10 12 12; }
+
+# rotate_keep: the --samples 3 --keep-original run with params and
+# preview, as out.st.
+rotate_keep() {
+  augment --transform rotate --samples 3 --keep-original --seed 1 --record-params --preview p.png in.st -o out.st
+}
+
+# tiny_generator: gset.st (6 rows) and gen.st, a generator trained on it for 2 iterations.
+tiny_generator() {
+  python3 "$(dirname "$LIB")/make_generator_set.py" gset.st 6 12
+  train-generator gset.st -o gen.st --iters 2 --gen-dim 8 --style-dim 2 --mlp-dim 16 --res-blocks 1 --dis-dim 8 \
+    --dis-layers 2 --seed 1 --threads 1 -q
+}
 
 # --samples 3 --keep-original: 4 rows per input row, original first.
-augment --transform rotate --samples 3 --keep-original --seed 1 --record-params --preview p.png in.st -o out.st
-[ "$(json out.st 'd["manifest"]["size"]')" = 40 ] || fail "size"
-[ "$(json out.st 'd["manifest"]["params_columns"]')" = "['rotate.angle']" ] || fail "params_columns"
-[ "$(json out.st 'd["manifest"]["augment"]["transform"]')" = "rotate(-180,180)" ] || fail "canonical spec"
-[ "$(json out.st 'd["manifest"]["augment"]["seed"]')" = 1 ] || fail "seed"
-[ "$(json out.st 'd["manifest"]["history"][-1]["transform"]')" = "rotate(-180,180)" ] || fail "history"
-[ "$(json out.st '[t["shape"] for t in d["tensors"] if t["name"]=="params"][0]')" = "[40, 1]" ] || fail "params shape"
-# class_counts of 10 rows labelled i % 3, times 4.
-[ "$(json out.st 'd["manifest"]["class_counts"]')" = "[16, 12, 12]" ] || fail "labels follow"
-[ -s p.png ] || fail "no preview"
-[ "$(head -c 8 p.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] || fail "preview is not a PNG"
+test_samples() {
+  rotate_keep
+  [ "$(json out.st 'd["manifest"]["size"]')" = 40 ] || fail "size"
+  [ "$(json out.st 'd["manifest"]["params_columns"]')" = "['rotate.angle']" ] || fail "params_columns"
+  [ "$(json out.st 'd["manifest"]["augment"]["transform"]')" = "rotate(-180,180)" ] || fail "canonical spec"
+  [ "$(json out.st 'd["manifest"]["augment"]["seed"]')" = 1 ] || fail "seed"
+  [ "$(json out.st 'd["manifest"]["history"][-1]["transform"]')" = "rotate(-180,180)" ] || fail "history"
+  [ "$(json out.st '[t["shape"] for t in d["tensors"] if t["name"]=="params"][0]')" = "[40, 1]" ] || fail "params shape"
+  # class_counts of 10 rows labelled i % 3, times 4.
+  [ "$(json out.st 'd["manifest"]["class_counts"]')" = "[16, 12, 12]" ] || fail "labels follow"
+  [ -s p.png ] || fail "no preview"
+  [ "$(head -c 8 p.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] || fail "preview is not a PNG"
 
-# Tensor values (index, labels, originals, params) with a stdlib reader.
-cat >check.py <<'PY'
+  # Tensor values (index, labels, originals, params) with a stdlib reader.
+  cat >check.py <<'PY'
 import json
 import os, sys
 sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
@@ -39,42 +55,49 @@ for r, a in enumerate(out["params"][1]):
     assert -180 <= a <= 180, a
 print("ok")
 PY
-[ "$(python3 check.py in.st out.st 4 keep)" = ok ] || fail "values"
+  [ "$(python3 check.py in.st out.st 4 keep)" = ok ] || fail "values"
+}
 
 # Same seed, same bytes (cmp of two runs); another seed differs; batches and
 # threads change nothing but the recorded arguments.
-augment --transform rotate --samples 3 --seed 1 in.st -o a.st && mv a.st first.st
-augment --transform rotate --samples 3 --seed 1 in.st -o a.st
-cmp first.st a.st || fail "same seed, different bytes"
-augment --transform rotate --samples 3 --seed 2 in.st -o c.st
-python3 - <<'PY' || fail "seeds or batches"
+test_determinism() {
+  rotate_keep
+  augment --transform rotate --samples 3 --seed 1 in.st -o a.st && mv a.st first.st
+  augment --transform rotate --samples 3 --seed 1 in.st -o a.st
+  cmp first.st a.st || fail "same seed, different bytes"
+  augment --transform rotate --samples 3 --seed 2 in.st -o c.st
+  python3 - <<'PY' || fail "seeds or batches"
 import os, sys
 sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
 import invkit_set
 body = invkit_set.raw_tensors
 assert body("a.st") != body("c.st"), "different seeds, same tensors"
 PY
-augment --transform rotate --samples 3 --keep-original --seed 1 --record-params --batch 3 --threads 1 in.st -o batch3.st
-python3 - <<'PY' || fail "batch/threads changed the tensors"
+  augment --transform rotate --samples 3 --keep-original --seed 1 --record-params --batch 3 --threads 1 in.st -o batch3.st
+  python3 - <<'PY' || fail "batch/threads changed the tensors"
 import os, sys
 sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
 import invkit_set
 body = invkit_set.raw_tensors
 assert body("out.st") == body("batch3.st")
 PY
+}
 
 # Pipes: - in and out.
-augment --transform dilate-erode --seed 3 - -o - <in.st >piped.st
-augment --transform dilate-erode --seed 3 in.st -o direct.st
-[ "$(json piped.st 'd["manifest"]["size"]')" = 10 ] || fail "pipe size"
-[ "$(json piped.st 'd["manifest"]["augment"]["transform"]')" = "0.6:dilate(2,4)|0.4:erode(1,2)" ] || fail "preset"
+test_pipes() {
+  augment --transform dilate-erode --seed 3 - -o - <in.st >piped.st
+  augment --transform dilate-erode --seed 3 in.st -o direct.st
+  [ "$(json piped.st 'd["manifest"]["size"]')" = 10 ] || fail "pipe size"
+  [ "$(json piped.st 'd["manifest"]["augment"]["transform"]')" = "0.6:dilate(2,4)|0.4:erode(1,2)" ] || fail "preset"
+}
 
 # Shards: the parts of one run, with the same keys.
-augment --transform background --samples 2 --seed 5 in.st -o whole.st
-for i in 0 1 2; do augment --transform background --samples 2 --seed 5 --shard $i/3 in.st -o s$((i + 1)).st; done
-[ "$(json s1.st 'd["manifest"]["size"]')" = 6 ] || fail "shard 1 size"
-[ "$(json s3.st 'd["manifest"]["size"]')" = 8 ] || fail "shard 3 size"
-python3 - <<'PY' || fail "shards do not concatenate to the whole run"
+test_shards() {
+  augment --transform background --samples 2 --seed 5 in.st -o whole.st
+  for i in 0 1 2; do augment --transform background --samples 2 --seed 5 --shard $i/3 in.st -o s$((i + 1)).st; done
+  [ "$(json s1.st 'd["manifest"]["size"]')" = 6 ] || fail "shard 1 size"
+  [ "$(json s3.st 'd["manifest"]["size"]')" = 8 ] || fail "shard 3 size"
+  python3 - <<'PY' || fail "shards do not concatenate to the whole run"
 import os, sys
 sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
 import invkit_set
@@ -83,25 +106,38 @@ parts = [invkit_set.raw_tensors("s%d.st" % i) for i in (1, 2, 3)]
 for k in ("images", "labels", "index"):
     assert b"".join(p[k] for p in parts) == w[k], k
 PY
+}
 
 # Other transforms run; without --record-params there is no params tensor.
-augment --transform 'rotate(-30,30)+scale(0.9,1.1)+(0.5:hflip(1)|0.5:identity)+brightness(0.8,1.2)' -k 2 in.st -o misc.st
-[ "$(json misc.st '[t["name"] for t in d["tensors"] if t["name"]=="params"]')" = "[]" ] || fail "params without --record-params"
-[ "$(json misc.st '"params_columns" in d["manifest"]')" = False ] || fail "params_columns without --record-params"
+test_transforms() {
+  augment --transform 'rotate(-30,30)+scale(0.9,1.1)+(0.5:hflip(1)|0.5:identity)+brightness(0.8,1.2)' -k 2 in.st -o misc.st
+  [ "$(json misc.st '[t["name"] for t in d["tensors"] if t["name"]=="params"]')" = "[]" ] || fail "params without --record-params"
+  [ "$(json misc.st '"params_columns" in d["manifest"]')" = False ] || fail "params_columns without --record-params"
+}
 
 # Errors: usage (2) with the offending part; bad input (1); no output left behind.
-expect_fail 2 "column 1: unknown operation \"rotat\"" augment --transform 'rotat(1,2)' in.st -o x.st
-expect_fail 2 "rotate: lo 10 > hi -10" augment --transform 'rotate(10,-10)' in.st -o x.st
-expect_fail 2 "weight 0 must be > 0" augment --transform '0:dilate(2,4)|1:identity' in.st -o x.st
-expect_fail 2 "k must be >= 1" augment --transform 'erode(0,2)' in.st -o x.st
-expect_fail 2 "rotate takes 2 arguments" augment --transform 'rotate(1)' in.st -o x.st
+test_errors() {
+  expect_fail 2 "column 1: unknown operation \"rotat\"" augment --transform 'rotat(1,2)' in.st -o x.st
+  expect_fail 2 "rotate: lo 10 > hi -10" augment --transform 'rotate(10,-10)' in.st -o x.st
+  expect_fail 2 "weight 0 must be > 0" augment --transform '0:dilate(2,4)|1:identity' in.st -o x.st
+  expect_fail 2 "k must be >= 1" augment --transform 'erode(0,2)' in.st -o x.st
+  expect_fail 2 "rotate takes 2 arguments" augment --transform 'rotate(1)' in.st -o x.st
+  expect_fail 2 "give one of --transform SPEC or --generator GEN" augment in.st -o x.st
+  expect_fail 2 "--shard 3/3: expected i/n with 0 <= i < n" augment --transform rotate --shard 3/3 in.st -o x.st
+  expect_fail 2 "--shard 1-3: expected i/n" augment --transform rotate --shard 1-3 in.st -o x.st
+  expect_fail 2 "samples" augment --transform rotate --samples 0 in.st -o x.st
+  expect_fail 1 "missing.st" augment --transform rotate missing.st -o x.st
+  printf 'not a safetensors file' >bad.st
+  expect_fail 1 "bad.st" augment --transform rotate bad.st -o x.st
+  [ ! -e x.st ] && [ ! -e x.st.tmp ] || fail "partial output left behind"
+}
+
 # A learned transform: K generated copies per image, labels kept, style codes as params.
-python3 "$(dirname "$LIB")/make_generator_set.py" gset.st 6 12
-train-generator gset.st -o gen.st --iters 2 --gen-dim 8 --style-dim 2 --mlp-dim 16 --res-blocks 1 --dis-dim 8 \
-  --dis-layers 2 --seed 1 --threads 1 -q
-augment --generator gen.st --samples 3 --record-params --seed 5 gset.st -o g1.st
-augment --generator gen.st --samples 3 --record-params --seed 5 --batch 1 gset.st -o g2.st
-python3 - <<'PY' || fail "--generator output"
+test_generator() {
+  tiny_generator
+  augment --generator gen.st --samples 3 --record-params --seed 5 gset.st -o g1.st
+  augment --generator gen.st --samples 3 --record-params --seed 5 --batch 1 gset.st -o g2.st
+  python3 - <<'PY' || fail "--generator output"
 import json
 import os, sys
 sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
@@ -120,32 +156,29 @@ assert g["labels"]["shape"][0] == 3 * n and m["augment"]["generator"] == "gen.st
 assert [c // 3 for c in m["class_counts"]] == ms["class_counts"] and m["params_columns"] == ["style0", "style1"]
 assert g["params"]["shape"] == [3 * n, 2] and m["history"][-1]["generator"] == "gen.st"
 PY
-augment --generator gen.st --samples 3 --seed 6 gset.st -o g3.st
-! cmp -s g1.st g3.st || fail "--generator ignores the seed"
-expect_fail 2 "give one of --transform SPEC or --generator GEN" augment --generator gen.st --transform rotate in.st -o x.st
-python3 "$(dirname "$LIB")/make_augment_input.py" other.st 4 8 8
-expect_fail 1 "gen.st" augment --generator gen.st other.st -o x.st
-expect_fail 2 "give one of --transform SPEC or --generator GEN" augment in.st -o x.st
-expect_fail 2 "--shard 3/3: expected i/n with 0 <= i < n" augment --transform rotate --shard 3/3 in.st -o x.st
-expect_fail 2 "--shard 1-3: expected i/n" augment --transform rotate --shard 1-3 in.st -o x.st
-expect_fail 2 "samples" augment --transform rotate --samples 0 in.st -o x.st
-expect_fail 1 "missing.st" augment --transform rotate missing.st -o x.st
-printf 'not a safetensors file' >bad.st
-expect_fail 1 "bad.st" augment --transform rotate bad.st -o x.st
-[ ! -e x.st ] && [ ! -e x.st.tmp ] || fail "partial output left behind"
+  augment --generator gen.st --samples 3 --seed 6 gset.st -o g3.st
+  ! cmp -s g1.st g3.st || fail "--generator ignores the seed"
+  expect_fail 2 "give one of --transform SPEC or --generator GEN" augment --generator gen.st --transform rotate in.st -o x.st
+  python3 "$(dirname "$LIB")/make_augment_input.py" other.st 4 8 8
+  expect_fail 1 "gen.st" augment --generator gen.st other.st -o x.st
+  [ ! -e x.st ] && [ ! -e x.st.tmp ] || fail "partial output left behind"
+}
+
 # --- 0 rows (issue 13): augmented to 0 rows; a preview of nothing is refused
 # before any work, naming the file (it used to be skipped in silence).
-resample --per-class 0 in.st -o empty.st
-augment --transform rotate --samples 3 --record-params empty.st -o e-out.st
-[ "$(json e-out.st '(d["manifest"]["size"], [t["shape"] for t in d["tensors"] if t["name"] == "params"][0])')" = "(0, [0, 1])" ] ||
-  fail "augment of 0 rows"
-expect_fail 1 "augment: error: empty.st has no rows: --preview e.png would show nothing" \
-  augment --transform rotate --preview e.png empty.st -o e2.st
-[ ! -e e.png ] && [ ! -e e2.st ] || fail "output left after an empty preview"
-# A shard can be empty too: 2 rows in 3 shards.
-python3 "$(dirname "$LIB")/make_augment_input.py" two.st 2 12 12
-expect_fail 1 "augment: error: shard 0/3 of two.st has no rows: --preview s.png would show nothing" \
-  augment --transform rotate --shard 0/3 --preview s.png two.st -o s.st
-[ ! -e s.png ] && [ ! -e s.st ] || fail "output left after an empty shard preview"
+test_empty() {
+  resample --per-class 0 in.st -o empty.st
+  augment --transform rotate --samples 3 --record-params empty.st -o e-out.st
+  [ "$(json e-out.st '(d["manifest"]["size"], [t["shape"] for t in d["tensors"] if t["name"] == "params"][0])')" = "(0, [0, 1])" ] ||
+    fail "augment of 0 rows"
+  expect_fail 1 "augment: error: empty.st has no rows: --preview e.png would show nothing" \
+    augment --transform rotate --preview e.png empty.st -o e2.st
+  [ ! -e e.png ] && [ ! -e e2.st ] || fail "output left after an empty preview"
+  # A shard can be empty too: 2 rows in 3 shards.
+  python3 "$(dirname "$LIB")/make_augment_input.py" two.st 2 12 12
+  expect_fail 1 "augment: error: shard 0/3 of two.st has no rows: --preview s.png would show nothing" \
+    augment --transform rotate --shard 0/3 --preview s.png two.st -o s.st
+  [ ! -e s.png ] && [ ! -e s.st ] || fail "output left after an empty shard preview"
+}
 
-echo "augment: ok"
+run_tests "$@"

@@ -1,4 +1,14 @@
 # Shared helpers for the tool tests (sourced; ctest sets BIN, FIXTURES, LIB).
+#
+# A tool test, test/cli/TOOL.sh, sources this file, defines each behaviour
+# as a function whose line starts `test_NAME() {`, and ends with
+# `run_tests "$@"`. CMake (test/CMakeLists.txt) finds those lines: each
+# behaviour is the ctest cli.TOOL.NAME, which runs `bash TOOL.sh NAME`.
+# A behaviour starts in an empty folder of its own and makes what it needs
+# there: a function `setup`, if the script has one, runs first, and the
+# script's fixture functions (a trained checkpoint...) are called by the
+# behaviours that need them. So any behaviour passes alone, in any order,
+# in parallel. `bash TOOL.sh` runs every behaviour of the script in turn.
 set -euo pipefail
 export PATH="$BIN:$PATH"
 WORK=$(mktemp -d)
@@ -6,6 +16,9 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# skip REASON: ctest reports the behaviour as skipped (SKIP_RETURN_CODE 77).
+skip() { echo "SKIP: $*"; exit 77; }
 
 # expect_fail CODE PATTERN CMD...: CMD must exit CODE with PATTERN in stderr
 # and must not print to stdout.
@@ -20,3 +33,24 @@ expect_fail() {
 
 # json FILE FILTER: a value from inspect --json, via python3 (no jq needed).
 json() { inspect --json "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
+
+# run_tests [NAME...]: runs the behaviours test_NAME of the calling script,
+# every one when none is named, each in a new folder under $WORK after the
+# script's setup. Called last, with the script's arguments.
+run_tests() {
+  local script=$0 name
+  local -a all
+  mapfile -t all < <(sed -n 's/^test_\([A-Za-z0-9_-]*\)() *{.*/\1/p' "$script")
+  [ $# -gt 0 ] || set -- "${all[@]}"
+  for name; do
+    declare -F "test_$name" >/dev/null ||
+      { echo "$script: no behaviour '$name'; it has: ${all[*]}" >&2; exit 2; }
+  done
+  for name; do
+    mkdir "$WORK/$name"
+    cd "$WORK/$name"
+    if declare -F setup >/dev/null; then setup; fi
+    "test_$name"
+    echo "$name: ok"
+  done
+}
