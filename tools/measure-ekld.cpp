@@ -19,6 +19,7 @@
 #include "invkit/io/safetensors.h"
 #include "invkit/io/text.h"
 #include "invkit/metrics/ekld_protocol.h"
+#include "invkit/metrics/ekld_result.h"
 #include "invkit/models/classifier.h"
 #include "invkit/models/generator_sampling.h"
 #include "invkit/report/svg_plot.h"
@@ -136,7 +137,8 @@ int main(int argc, char** argv) {
                                                   [&](int64_t done, int64_t) { bar.update(done); });
     bar.finish();
 
-    nlohmann::json report = {{"settings", settings}, {"checkpoints", nlohmann::json::array()}};
+    invkit::metrics::EkldResult result;
+    result.settings = settings;
     std::string csv = invkit::io::csv_line(
         {"checkpoint", "id", "name", "n_train", "ekld", "ekld_sem", "consistency", "accuracy", "images"});
     invkit::report::ScatterPlot plot;
@@ -150,12 +152,10 @@ int main(int argc, char** argv) {
       auto classes = invkit::metrics::per_class_invariance(logits.original[k], logits.transformed[k],
                                                            labels_of[k].index_select(0, rows), clf.spec.num_classes);
       invkit::report::Series series{file_name(checkpoints[k]), {}, {}, {}};
-      nlohmann::json class_rows = nlohmann::json::array();
       for (auto& c : classes) {
         c.name = clf.class_names[c.id];
         c.n_train = clf.class_counts[c.id];
-        class_rows.push_back(invkit::metrics::to_json(c));
-        const auto& r = class_rows.back();
+        const auto r = invkit::metrics::to_json(c);
         csv += invkit::io::csv_line({checkpoints[k], r["id"], r["name"], r["n_train"], r["ekld"], r["ekld_sem"],
                                      r["consistency"], r["accuracy"], r["images"]});
         series.x.push_back(static_cast<double>(c.n_train));
@@ -164,12 +164,7 @@ int main(int argc, char** argv) {
       }
       plot.series.push_back(series);
       auto summary = invkit::metrics::summarize(classes, opt.many, opt.few);
-      auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-      report["checkpoints"].push_back(
-          {{"checkpoint", checkpoints[k]},
-           {"classes", class_rows},
-           {"summary", {{"mean_ekld", num(summary.mean_ekld)}, {"spearman", num(summary.spearman)},
-                        {"ekld_by_group", summary.groups}}}});
+      result.checkpoints.push_back({checkpoints[k], classes, summary});
       dump.emplace_back("original." + std::to_string(k), logits.original[k].contiguous());
       dump.emplace_back("transformed." + std::to_string(k), logits.transformed[k].contiguous());
     }
@@ -185,6 +180,6 @@ int main(int argc, char** argv) {
                                  {"class_names", data.class_names}, {"history", {tool.history_entry()}}};
       invkit::io::write_safetensors(opt.dump_logits, dump, invkit::io::metadata_with_manifest(manifest));
     }
-    std::cout << invkit::io::dump_json(report) << std::endl;
+    std::cout << invkit::io::dump_json(invkit::metrics::to_json(result)) << std::endl;
   });
 }

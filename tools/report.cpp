@@ -21,6 +21,7 @@ struct Options {
   std::string output = "-";
   std::string title = "invkit results";
   std::optional<int64_t> many, few;  // redraw the shot groups
+  invkit::report::ReportOrder order;
 };
 
 // FILE.md -> FILE-<T>-ekld.svg (beside it).
@@ -52,8 +53,17 @@ int main(int argc, char** argv) {
                  "than N (default 100 when only --few is given)");
   app.add_option("--few", opt.few,
                  "... and few-shot classes (the tail eKLD's) fewer than N (default 20 when only --many is given)");
+  app.add_option("--transforms", opt.order.transforms,
+                 "transforms (folder names) in report order, e.g. rot,bg,dil; the rest follow by name; a name without results is ignored")
+      ->delimiter(',');
+  app.add_option("--methods", opt.order.methods,
+                 "methods (checkpoint names) in report order, e.g. erm,drs,drs-git; the rest follow as measure-ekld "
+                 "listed them; a name without results is ignored")
+      ->delimiter(',');
+  app.add_option("--oracle", opt.order.oracle, "the method trained with the true transform, compared with the best "
+                                               "GIT method (X-git)");
   return tool.run(argc, argv, [&] {
-    auto results = invkit::report::load_results(opt.runs);
+    auto results = invkit::report::load_results(opt.runs, opt.order);
     if (opt.many || opt.few) {
       invkit::metrics::ShotThresholds t;
       t.many = opt.many.value_or(t.many);

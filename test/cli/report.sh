@@ -35,11 +35,11 @@ cp runs/seed-0/rot/erm.* runs/seed-0/rot/drs.* runs/seed-0/bg/
   --samples 2 --threads 1 --quiet >ekld.json)
 mkdir -p runs/seed-1/unfinished runs/other  # ignored: no ekld.json, not seed-<S>
 
-report runs -o runs/report.md --title 'Tiny results' 2>err.txt || fail "report: $(cat err.txt)"
+report runs --transforms rot,bg -o runs/report.md --title 'Tiny results' 2>err.txt || fail "report: $(cat err.txt)"
 [ ! -s err.txt ] || fail "report wrote to stderr: $(cat err.txt)"
 for t in rot bg; do [ -s runs/report-$t-ekld.svg ] || fail "no runs/report-$t-ekld.svg"; done
 [ "$(ls runs | grep -c '\.svg$')" -eq 2 ] || fail "unexpected SVGs: $(ls runs)"
-report runs >stdout.md || fail "report to stdout"
+report runs --transforms rot,bg >stdout.md || fail "report to stdout"
 [ "$(ls runs | grep -c '\.svg$')" -eq 2 ] || fail "report to stdout wrote plots"
 
 python3 - <<'PY' || fail "the report's numbers: $(cat runs/report.md)"
@@ -200,8 +200,19 @@ for t in ("rot", "bg"):
 assert open("stdout.md").read() == want
 PY
 
+# Without --transforms/--methods: transforms by folder name, methods as
+# measure-ekld listed them; listed names come first.
+report runs >default.md || fail "report without an order"
+grep -q '^Results in `runs`: 2 seeds (0, 1), 2 transforms (bg, rot);' default.md || fail "default transform order: $(head -3 default.md)"
+report runs --transforms rot --methods drs-git,drs >ordered.md || fail "report --methods"
+python3 - <<'PY' || fail "--methods order: $(grep '^| ' ordered.md | head -5)"
+rows = [l.split("|")[1].strip().rstrip("\u2020") for l in open("ordered.md") if l.startswith("| ")]
+first = [r for r in rows if r in ("erm", "drs", "drs-git")][:3]
+assert first == ["drs-git", "drs", "erm"], first
+PY
+
 # The same report again: the same bytes (the permutations have a fixed seed).
-report runs >again.md && cmp -s stdout.md again.md || fail "a second report differs"
+report runs --transforms rot,bg >again.md && cmp -s stdout.md again.md || fail "a second report differs"
 
 # Committed results keep no checkpoints: train-classifier's output METHOD.json
 # stands in for each; the report is the same.
@@ -209,11 +220,11 @@ mkdir committed
 cp -r runs/seed-0 runs/seed-1 committed/
 rm committed/seed-*/*/*.st
 [ -s committed/seed-0/rot/erm.json ] && [ ! -e committed/seed-0/rot/erm.st ] || fail "committed tree: $(ls -R committed)"
-report committed >committed.md || fail "report of the committed tree"
+report committed --transforms rot,bg >committed.md || fail "report of the committed tree"
 # Shot groups redrawn from the per-class rows (classes of 120, 40, 8 and 40
 # images): with --many 100 --few 50 no class is medium-shot, and the few-shot
 # group takes three classes.
-report committed --many 100 --few 50 >regrouped.md || fail "report --many --few"
+report committed --transforms rot,bg --many 100 --few 50 >regrouped.md || fail "report --many --few"
 grep -q 'many = more than 100, medium = 50 to 100, few = fewer than 50 training examples' regrouped.md ||
   fail "--many/--few not in the report's legend"
 python3 - <<'PY' || fail "--many/--few: the medium column"

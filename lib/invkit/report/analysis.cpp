@@ -152,9 +152,7 @@ std::string verdict_text(Verdict v) {
 
 TransformAnalysis analyze(const TransformResults& t) {
   TransformAnalysis a;
-  std::vector<std::string> names;
-  for (const auto& [name, runs] : t.methods) names.push_back(name);
-  names = method_order(names);
+  const std::vector<std::string>& names = t.method_order;
   for (const auto& name : names) {
     const auto& runs = t.methods.at(name);
     for (const auto& [seed, r] : runs) a.spearman[name].push_back(run_spearman(seed, r));
@@ -167,9 +165,9 @@ TransformAnalysis analyze(const TransformResults& t) {
     const std::string base = name.substr(0, name.size() - 4);
     if (t.methods.count(base)) a.comparisons.push_back(compare(t, name, base, ""));
   }
-  if (t.methods.count("oracle") && !git.empty()) {
+  if (t.methods.count(t.oracle) && !git.empty()) {
     auto [best, why] = best_git(t, git);
-    a.comparisons.push_back(compare(t, "oracle", best, why));
+    a.comparisons.push_back(compare(t, t.oracle, best, why));
   }
   return a;
 }

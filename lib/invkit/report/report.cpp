@@ -249,16 +249,16 @@ std::string comparison_finding(const Comparison& c) {
 }
 
 // The tables under a transform's main table.
-void spearman_table(std::ostream& md, const TransformAnalysis& a, const std::vector<int64_t>& seeds) {
+void spearman_table(std::ostream& md, const TransformResults& t, const TransformAnalysis& a,
+                    const std::vector<int64_t>& seeds) {
   md << "Spearman correlation between class size and eKLD in each run, with its two-sided permutation p-value:\n\n"
      << "| method |";
   for (auto s : seeds) md << " seed " << s << " |";
   md << "\n|---|";
   for (size_t i = 0; i < seeds.size(); ++i) md << "---:|";
   md << "\n";
-  std::vector<std::string> names;
-  for (const auto& [name, runs] : a.spearman) names.push_back(name);
-  for (const auto& name : method_order(names)) {
+  for (const auto& name : t.method_order) {
+    if (!a.spearman.count(name)) continue;
     md << "| " << cell_text(name) << " |";
     for (auto seed : seeds) {
       const auto& runs = a.spearman.at(name);
@@ -279,8 +279,8 @@ void pooled_table(std::ostream& md, const TransformResults& t, const TransformAn
     return;
   }
   std::vector<std::string> single;  // methods left out: one seed
-  for (const auto& [name, runs] : t.methods)
-    if (runs.size() < 2) single.push_back(name);
+  for (const auto& name : t.method_order)
+    if (t.methods.at(name).size() < 2) single.push_back(name);
   md << "Within-class slope of eKLD on ln(class size), class and seed fixed effects, pooled over seeds "
         "(negative: smaller classes less invariant):\n\n"
      << "| method | seeds | classes | slope (nats per e-fold) | 95% CI | p | verdict |\n"
@@ -294,7 +294,7 @@ void pooled_table(std::ostream& md, const TransformResults& t, const TransformAn
          << p_number(p.test.p) << " | " << verdict_text(p.verdict) << " |\n";
   }
   md << "\n";
-  if (!single.empty()) md << "Not pooled (one seed): " << join(method_order(single), ", ") << ".\n\n";
+  if (!single.empty()) md << "Not pooled (one seed): " << join(single, ", ") << ".\n\n";
 }
 
 void comparison_table(std::ostream& md, const TransformAnalysis& a) {
@@ -329,13 +329,6 @@ std::string method_name(const std::string& checkpoint_path) {
   return name;
 }
 
-std::vector<std::string> transform_order(std::vector<std::string> names) {
-  return ordered(std::move(names), {"rot", "bg", "dil"});
-}
-
-std::vector<std::string> method_order(std::vector<std::string> names) {
-  return ordered(std::move(names), {"erm", "drs", "drs-git", "ldam-drw", "ldam-drw-git", "oracle"});
-}
 
 TestMetrics manifest_test(const nlohmann::json& manifest) {
   TestMetrics t;
@@ -360,35 +353,22 @@ TestMetrics stdout_test(const nlohmann::json& output, const std::string& file, c
   return t;
 }
 
-RunResult parse_run(const nlohmann::json& entry, const TestMetrics& test, const std::string& source) {
-  if (!entry.is_object() || !entry.contains("checkpoint") || !entry["checkpoint"].is_string())
-    throw Error(source + ": a \"checkpoints\" entry has no \"checkpoint\" path");
+RunResult parse_run(const EkldCheckpoint& entry, const TestMetrics& test, const std::string& source) {
   RunResult r;
-  r.checkpoint = entry["checkpoint"].get<std::string>();
+  r.checkpoint = entry.checkpoint;
   const std::string where = source + ": checkpoint " + r.checkpoint + ": ";
-  if (!entry.contains("summary") || !entry["summary"].is_object())
-    throw Error(where + "no \"summary\" object (is this measure-ekld's output?)");
-  const auto& summary = entry["summary"];
-  r.mean_ekld = number(summary, "mean_ekld", where + "summary");
-  r.spearman = number(summary, "spearman", where + "summary");
-  if (summary.contains("ekld_by_group") && !summary["ekld_by_group"].is_null()) {
-    if (!summary["ekld_by_group"].is_object()) throw Error(where + "summary.ekld_by_group is not an object");
-    r.tail_ekld = number(summary["ekld_by_group"], "few", where + "summary.ekld_by_group");
-  }
-  if (entry.contains("classes")) {
-    if (!entry["classes"].is_array()) throw Error(where + "\"classes\" is not an array");
-    for (const auto& c : entry["classes"]) {
-      if (!c.is_object()) throw Error(where + "a \"classes\" entry is not an object");
-      auto n = number(c, "n_train", where + "classes[]");
-      auto e = number(c, "ekld", where + "classes[]");
-      if (!n || !e) continue;
-      std::string name = c.contains("name") && c["name"].is_string() ? c["name"].get<std::string>() : "";
-      if (name.empty() && c.contains("id") && c["id"].is_number_integer()) name = "class " + c["id"].dump();
-      for (const auto& other : r.classes)
-        if (other.name == name)
-          throw Error(where + "two classes are named \"" + name + "\" (classes are matched across seeds by name)");
-      r.classes.push_back({*n, *e, name});
-    }
+  auto finite = [](double v) { return std::isfinite(v) ? std::optional<double>(v) : std::nullopt; };
+  r.mean_ekld = finite(entry.summary.mean_ekld);
+  r.spearman = finite(entry.summary.spearman);
+  if (entry.summary.groups.is_object()) r.tail_ekld = number(entry.summary.groups, "few", where);
+  for (const auto& c : entry.classes) {
+    if (c.n_train < 0 || !std::isfinite(c.ekld)) continue;
+    std::string name = c.name;
+    if (name.empty() && c.id >= 0) name = "class " + std::to_string(c.id);
+    for (const auto& other : r.classes)
+      if (other.name == name)
+        throw Error(where + "two classes are named \"" + name + "\" (classes are matched across seeds by name)");
+    r.classes.push_back({static_cast<double>(c.n_train), c.ekld, name});
   }
   if (test.test.is_object()) {
     const auto& m = test.test;
@@ -443,9 +423,7 @@ void set_shot_groups(Results& results, ShotThresholds thresholds) {
 
 void add_ekld(Results& results, int64_t seed, const std::string& transform, const nlohmann::json& ekld,
               const std::string& source, const std::function<TestMetrics(const std::string&)>& test) {
-  if (!ekld.is_object() || !ekld.contains("checkpoints") || !ekld["checkpoints"].is_array())
-    throw Error(source + ": not measure-ekld's output: no \"checkpoints\" array");
-  if (ekld["checkpoints"].empty()) throw Error(source + ": \"checkpoints\" is empty");
+  const EkldResult result = ekld_result_from_json(ekld, source);
   auto t = std::find_if(results.transforms.begin(), results.transforms.end(),
                         [&](const TransformResults& x) { return x.name == transform; });
   if (t == results.transforms.end()) {
@@ -453,31 +431,28 @@ void add_ekld(Results& results, int64_t seed, const std::string& transform, cons
     t = results.transforms.end() - 1;
     t->name = transform;
   }
-  if (ekld.contains("settings") && ekld["settings"].is_object()) {
-    const auto& s = ekld["settings"];
-    if (s.contains("transform") && s["transform"].is_string()) t->specs.insert(s["transform"].get<std::string>());
-    if (s.contains("generator") && s["generator"].is_string())
-      t->specs.insert("generator " + s["generator"].get<std::string>());
-    auto per_class = number(s, "per_class", source + ": settings");
-    auto samples = number(s, "samples", source + ": settings");
-    if (per_class && samples) {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "%.0f images \u00d7 %.0f draws per class", *per_class, *samples);
-      t->protocols.insert(buf);
-    }
-    auto many = number(s, "many", source + ": settings");
-    auto few = number(s, "few", source + ": settings");
-    if (many && few) t->groups.insert({static_cast<int64_t>(*many), static_cast<int64_t>(*few)});
+  const auto& s = result.settings;
+  if (s.contains("transform") && s["transform"].is_string()) t->specs.insert(s["transform"].get<std::string>());
+  if (s.contains("generator") && s["generator"].is_string())
+    t->specs.insert("generator " + s["generator"].get<std::string>());
+  auto per_class = number(s, "per_class", source + ": settings");
+  auto samples = number(s, "samples", source + ": settings");
+  if (per_class && samples) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.0f images \u00d7 %.0f draws per class", *per_class, *samples);
+    t->protocols.insert(buf);
   }
+  auto many = number(s, "many", source + ": settings");
+  auto few = number(s, "few", source + ": settings");
+  if (many && few) t->groups.insert({static_cast<int64_t>(*many), static_cast<int64_t>(*few)});
   std::set<std::string> seen;
-  for (const auto& entry : ekld["checkpoints"]) {
-    TestMetrics m;
-    if (entry.is_object() && entry.contains("checkpoint") && entry["checkpoint"].is_string())
-      m = test(entry["checkpoint"].get<std::string>());
+  for (const auto& entry : result.checkpoints) {
+    const TestMetrics m = test(entry.checkpoint);
     RunResult r = parse_run(entry, m, source);
     const std::string method = method_name(r.checkpoint);
     if (!seen.insert(method).second)
       throw Error(source + ": names two checkpoints of method " + method + " (file name " + method + ".st)");
+    if (!t->methods.count(method)) t->method_order.push_back(method);
     if (t->methods[method].count(seed))
       throw Error(source + ": method " + method + " of seed " + std::to_string(seed) + " under " + transform +
                   " is already in the report");
@@ -493,15 +468,24 @@ void add_ekld(Results& results, int64_t seed, const std::string& transform, cons
     results.seeds.push_back(seed);
 }
 
-void finish(Results& results) {
+void finish(Results& results, const ReportOrder& order) {
   std::sort(results.seeds.begin(), results.seeds.end());
-  std::vector<std::string> names;
-  for (const auto& t : results.transforms) names.push_back(t.name);
-  names = transform_order(names);
+  // Listed names first, in the order given; then the rest: transforms by
+  // folder name, methods as they first appear in the ekld.json files.
+  auto rank = [](const std::vector<std::string>& listed, const std::string& name) {
+    return static_cast<size_t>(std::find(listed.begin(), listed.end(), name) - listed.begin());
+  };
   std::stable_sort(results.transforms.begin(), results.transforms.end(),
                    [&](const TransformResults& a, const TransformResults& b) {
-                     return std::find(names.begin(), names.end(), a.name) < std::find(names.begin(), names.end(), b.name);
+                     const size_t ra = rank(order.transforms, a.name), rb = rank(order.transforms, b.name);
+                     return ra != rb ? ra < rb : a.name < b.name;
                    });
+  for (auto& t : results.transforms) {
+    std::stable_sort(t.method_order.begin(), t.method_order.end(), [&](const std::string& a, const std::string& b) {
+      return rank(order.methods, a) < rank(order.methods, b);
+    });
+    t.oracle = order.oracle;
+  }
 }
 
 namespace {
@@ -523,7 +507,7 @@ TestMetrics test_beside(const fs::path& folder, const std::string& path, const s
 
 }  // namespace
 
-Results load_results(const std::string& runs) {
+Results load_results(const std::string& runs, const ReportOrder& order) {
   std::error_code ec;
   const fs::path root(runs);
   if (!fs::exists(root, ec)) throw Error(runs + ": no such folder; " + layout(runs));
@@ -550,7 +534,7 @@ Results load_results(const std::string& runs) {
     }
   }
   if (results.transforms.empty()) throw Error(runs + ": no results found; " + layout(runs));
-  finish(results);
+  finish(results, order);
   return results;
 }
 
@@ -575,15 +559,16 @@ std::optional<double> mean_of(const std::map<int64_t, RunResult>& runs, std::opt
 
 std::vector<std::string> findings(const TransformResults& t, const TransformAnalysis& a) {
   std::vector<std::string> out;
-  for (const char* m : {"erm", "drs"}) {
-    auto it = t.methods.find(m);
-    if (it == t.methods.end()) continue;
+  for (const auto& m : t.method_order) {
+    if (is_git(m) || m == t.oracle) continue;  // those are judged by their comparisons
     out.push_back(spearman_finding(m, a.spearman.at(m)));
     auto p = std::find_if(a.pooled.begin(), a.pooled.end(), [&](const PooledSlope& x) { return x.method == m; });
-    out.push_back(pooled_finding(m, it->second, p == a.pooled.end() ? nullptr : &*p));
+    out.push_back(pooled_finding(m, t.methods.at(m), p == a.pooled.end() ? nullptr : &*p));
   }
   for (const auto& c : a.comparisons) out.push_back(comparison_finding(c));
-  if (out.empty()) out.push_back("No erm, drs, GIT (X-git) or oracle runs to compare.");
+  if (out.empty())
+    out.push_back("Nothing to compare: every method is GIT (X-git) or the oracle (" + t.oracle +
+                  "), and none has a base method or the oracle beside it.");
   return out;
 }
 
@@ -599,9 +584,7 @@ ScatterPlot ekld_plot(const TransformResults& t) {
   plot.x_label = "training examples in the class";
   plot.y_label = "eKLD (nats)";
   plot.log_x = true;
-  std::vector<std::string> names;
-  for (const auto& [name, runs] : t.methods) names.push_back(name);
-  for (const auto& name : method_order(names)) {
+  for (const auto& name : t.method_order) {
     Series s{name, {}, {}, {}};
     for (const auto& [seed, r] : t.methods.at(name))
       for (const auto& c : r.classes) {
@@ -678,10 +661,8 @@ std::string render_markdown(const Results& results, const ReportOptions& options
 
     md << "| method | seeds | accuracy | balanced acc. | many | medium | few | mean eKLD | Spearman | tail eKLD |\n";
     md << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-    std::vector<std::string> names;
-    for (const auto& [name, runs] : t.methods) names.push_back(name);
     std::vector<std::string> no_test;
-    for (const auto& name : method_order(names)) {
+    for (const auto& name : t.method_order) {
       const auto& runs = t.methods.at(name);
       std::vector<int64_t> missing;
       for (const auto& [seed, r] : runs)
@@ -704,7 +685,7 @@ std::string render_markdown(const Results& results, const ReportOptions& options
     if (options.plot_link)
       md << "![eKLD against training class size under " << t.name << "](" << url_path(options.plot_link(t.name))
          << ")\n\n";
-    spearman_table(md, analyses[ti], std::vector<int64_t>(seeds.begin(), seeds.end()));
+    spearman_table(md, t, analyses[ti], std::vector<int64_t>(seeds.begin(), seeds.end()));
     pooled_table(md, t, analyses[ti]);
     comparison_table(md, analyses[ti]);
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "invkit/metrics/accuracy.h"
+#include "invkit/metrics/ekld_result.h"
 #include "invkit/metrics/stats.h"
 #include "invkit/report/svg_plot.h"
 
@@ -49,6 +50,8 @@ struct TransformResults {
   std::set<std::string> protocols;   // "P images × S draws per class" seen
   std::set<std::pair<int64_t, int64_t>> groups;  // (many, few) thresholds seen
   std::map<std::string, std::map<int64_t, RunResult>> methods;
+  std::vector<std::string> method_order;  // the methods in report order (finish)
+  std::string oracle = "oracle";          // the method trained on the true transform (ReportOrder)
 };
 
 struct Results {
@@ -63,10 +66,16 @@ std::string method_name(const std::string& checkpoint_path);
 // Whether a method is GIT on top of another: its name is X-git (X not empty).
 bool is_git(const std::string& method);
 
-// Report orders: rot, bg, dil, then the rest alphabetically; erm, drs,
-// drs-git, ldam-drw, ldam-drw-git, oracle, then the rest alphabetically.
-std::vector<std::string> transform_order(std::vector<std::string> names);
-std::vector<std::string> method_order(std::vector<std::string> names);
+// How the report orders what it found, and which method is the oracle
+// (report --transforms, --methods, --oracle). Names listed come first, in
+// the order given; the rest follow, transforms by folder name, methods in
+// the order they first appear in the ekld.json files read (measure-ekld's
+// order of checkpoints). A listed name no result has is ignored.
+struct ReportOrder {
+  std::vector<std::string> transforms;
+  std::vector<std::string> methods;
+  std::string oracle = "oracle";  // compared with the best GIT method
+};
 
 // A checkpoint's test metrics as train-classifier --test wrote them: the
 // object with accuracy, balanced_accuracy, groups {many, medium, few,
@@ -88,19 +97,20 @@ TestMetrics manifest_test(const nlohmann::json& manifest);
 // `method` (the output of another run).
 TestMetrics stdout_test(const nlohmann::json& output, const std::string& file, const std::string& method);
 
-// One method's numbers from its entry in ekld.json's "checkpoints" and its
-// test metrics. `source` names ekld.json in errors; a class name that
-// appears twice is an error (classes are matched across seeds by name).
-RunResult parse_run(const nlohmann::json& entry, const TestMetrics& test, const std::string& source);
+// One method's numbers from its entry in ekld.json and its test metrics.
+// `source` names ekld.json in errors; a class name that appears twice is an
+// error (classes are matched across seeds by name).
+RunResult parse_run(const metrics::EkldCheckpoint& entry, const TestMetrics& test, const std::string& source);
 
-// Adds one ekld.json (parsed) of seed `seed` and transform `transform`;
+// Adds one ekld.json (parsed; read by metrics::ekld_result_from_json) of seed `seed` and transform `transform`;
 // `test(path)` gives the test metrics of a checkpoint path as written in
 // ekld.json. Errors name `source`.
 void add_ekld(Results& results, int64_t seed, const std::string& transform, const nlohmann::json& ekld,
               const std::string& source, const std::function<TestMetrics(const std::string&)>& test);
 
-// Sorts seeds and transforms into report order (after the add_ekld calls).
-void finish(Results& results);
+// Sorts seeds, transforms and methods into report order and names the
+// oracle (after the add_ekld calls).
+void finish(Results& results, const ReportOrder& order = {});
 
 // Redraws the shot groups with other thresholds (report --many/--few): each
 // run's many/medium/few accuracy becomes the mean per-class test accuracy of
@@ -117,7 +127,7 @@ void set_shot_groups(Results& results, metrics::ShotThresholds thresholds);
 // train-classifier's stdout <T>/METHOD.json. Errors: RUNS missing or
 // without results, a malformed ekld.json or METHOD.json, a checkpoint with
 // neither file.
-Results load_results(const std::string& runs);
+Results load_results(const std::string& runs, const ReportOrder& order = {});
 
 // A table cell: "–" for no values, the value for one, "mean ± std" (sample
 // standard deviation) for more; values multiplied by `scale` and printed
@@ -199,8 +209,9 @@ struct TransformAnalysis {
 TransformAnalysis analyze(const TransformResults& t);
 
 // The findings sentences for one transform (Markdown, one per bullet): per
-// run Spearman of erm and drs, their pooled slopes (or that one seed cannot
-// give one), and every comparison, each worded by its p-value or interval.
+// run Spearman of each method that is neither GIT nor the oracle, its pooled
+// slope (or that one seed cannot give one), and every comparison, each
+// worded by its p-value or interval.
 std::vector<std::string> findings(const TransformResults& t, const TransformAnalysis& a);
 std::vector<std::string> findings(const TransformResults& t);  // analyze(t) first
 

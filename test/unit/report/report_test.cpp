@@ -39,6 +39,10 @@ json manifest(json accuracy, json few) {
               {"groups", {{"many", 0.9}, {"medium", nullptr}, {"few", few}, {"many_threshold", 100}, {"few_threshold", 20}}}}}}}};
 }
 
+// The paper's order, as report --transforms/--methods give it.
+const ReportOrder kPaperOrder = {
+    {"rot", "bg", "dil"}, {"erm", "drs", "drs-git", "ldam-drw", "ldam-drw-git", "oracle"}, "oracle"};
+
 // Two seeds of erm, drs, drs-git, ldam-drw-git (no test metrics, one seed)
 // and oracle under "rot"; chosen so that the means are round.
 Results two_seeds() {
@@ -62,7 +66,7 @@ Results two_seeds() {
                            entry("s1/drs.st", -0.3, 0.824), entry("s1/erm.st", -0.3, 1.1)})}};
   add_ekld(r, 1, "rot", s1, "runs/seed-1/rot/ekld.json", lookup);
   add_ekld(r, 0, "rot", s0, "runs/seed-0/rot/ekld.json", lookup);
-  finish(r);
+  finish(r, kPaperOrder);
   return r;
 }
 
@@ -143,11 +147,33 @@ TEST(Report, FormatCell) {
   EXPECT_EQ(format_cell({0.7, 0.7}, 1, 100), "70.0 \u00b1 0.0");
 }
 
-TEST(Report, Orders) {
-  EXPECT_EQ(method_order({"zeta", "oracle", "drs-git", "erm", "alpha", "ldam-drw", "drs", "ldam-drw-git"}),
-            (std::vector<std::string>{"erm", "drs", "drs-git", "ldam-drw", "ldam-drw-git", "oracle", "alpha", "zeta"}));
-  EXPECT_EQ(transform_order({"scale", "dil", "bg", "rot", "aspect"}),
-            (std::vector<std::string>{"rot", "bg", "dil", "aspect", "scale"}));
+TEST(Report, OrdersComeFromTheDataAndTheOptions) {
+  auto none = [](const std::string&) { return TestMetrics{}; };
+  auto tree = [&] {
+    Results r;
+    auto list = [](std::vector<std::string> names) {
+      json a = json::array();
+      for (const auto& n : names) a.push_back(entry(n + ".st", 0.1, 0.1));
+      return json{{"checkpoints", a}};
+    };
+    add_ekld(r, 0, "scale", list({"zeta", "erm", "alpha"}), "a.json", none);
+    add_ekld(r, 0, "bg", list({"erm"}), "b.json", none);
+    add_ekld(r, 1, "scale", list({"erm", "beta"}), "c.json", none);
+    return r;
+  };
+  // By default: transforms by name, methods as measure-ekld listed them.
+  Results r = tree();
+  finish(r);
+  ASSERT_EQ(r.transforms.size(), 2u);
+  EXPECT_EQ(r.transforms[0].name, "bg");
+  EXPECT_EQ(r.transforms[1].method_order, (std::vector<std::string>{"zeta", "erm", "alpha", "beta"}));
+  EXPECT_EQ(r.transforms[1].oracle, "oracle");
+  // Listed names first, the rest after them in their default order.
+  Results o = tree();
+  finish(o, {{"scale"}, {"beta", "erm", "absent"}, "alpha"});
+  EXPECT_EQ(o.transforms[0].name, "scale");
+  EXPECT_EQ(o.transforms[0].method_order, (std::vector<std::string>{"beta", "erm", "zeta", "alpha"}));
+  EXPECT_EQ(o.transforms[0].oracle, "alpha");
   EXPECT_EQ(method_name("runs/seed-0/rot/drs-git.st"), "drs-git");
   EXPECT_EQ(method_name("erm.st"), "erm");
   EXPECT_EQ(method_name("model"), "model");
@@ -274,9 +300,9 @@ TEST(Report, FindingsOneSeedAndNothingToCompare) {
   json ekld = {{"checkpoints",
                 json::array({entry("erm.st", 0.25, 0.5), entry("drs-git.st", 0.0, 0.4), entry("oracle.st", 0.0, 0.1)})}};
   add_ekld(r, 3, "dil", ekld, "e.json", [](const std::string&) { return manifest_test(manifest(0.5, 0.5)); });
-  json other = {{"checkpoints", json::array({entry("mine.st", 0.1, 0.5)})}};
+  json other = {{"checkpoints", json::array({entry("mine-git.st", 0.1, 0.5)})}};
   add_ekld(r, 3, "aaa", other, "o.json", [](const std::string&) { return TestMetrics{}; });
-  finish(r);
+  finish(r, {{"dil"}, {}, "oracle"});
   ASSERT_EQ(r.transforms.size(), 2u);
   EXPECT_EQ(r.transforms[0].name, "dil");
   auto f = findings(r.transforms[0]);
@@ -292,11 +318,13 @@ TEST(Report, FindingsOneSeedAndNothingToCompare) {
             "tail eKLD (seed 3 only) 0.400 \u2192 0.100, \u22120.300, one seed: no interval; few-shot accuracy (seed 3 "
             "only) 50.0% \u2192 50.0%, 0.0 points, one seed: no interval; balanced accuracy (seed 3 only) 50.0% "
             "\u2192 50.0%, 0.0 points, one seed: no interval.");
-  EXPECT_EQ(findings(r.transforms[1]), (std::vector<std::string>{"No erm, drs, GIT (X-git) or oracle runs to compare."}));
+  EXPECT_EQ(findings(r.transforms[1]),
+            (std::vector<std::string>{"Nothing to compare: every method is GIT (X-git) or the oracle (oracle), and "
+                                      "none has a base method or the oracle beside it."}));
   // One seed: plain values, no ±; no pooled table.
   auto md = render_markdown(r, {});
   EXPECT_NE(md.find("| erm | 1 | 50.0 | 50.0 | 90.0 | \u2013 | 50.0 | 0.500 | 0.25 | 0.500 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("\u2020 No test metrics for mine (seed 3): train-classifier ran without `--test`"), std::string::npos)
+  EXPECT_NE(md.find("\u2020 No test metrics for mine-git (seed 3): train-classifier ran without `--test`"), std::string::npos)
       << md;
   EXPECT_NE(md.find("Within-class slope: every method here has one seed; pooling needs at least 2.\n"), std::string::npos)
       << md;
