@@ -7,42 +7,50 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$LIB"
 mk() { python3 "$HERE/make_classifier_set.py" "$@"; }
 
-mk train.st --counts 120,40,8,40 --seed 1
-mk test.st --counts 6,6,6,6 --seed 3
 # The Makefile's layout: RUNS/seed-<S>/<T>/{M.st, M.json (stdout)..., ekld.json}.
 train() {  # train SEED OUT [more options]
   local seed=$1 out=$2; shift 2
   train-classifier train.st --arch cnn --epochs 1 --warmup 0 --step1 1 --step2 1 --batch 32 --lr 0.05 \
     --seed "$seed" --threads 1 --quiet -o "$out" "$@" >"${out%.st}.json"
 }
-for s in 0 1; do
-  d=runs/seed-$s/rot
-  mkdir -p $d
-  train $s $d/erm.st --test test.st
-  train $s $d/drs.st --test test.st --rule drs --step1 0
-  if [ $s = 0 ]; then
-    train $s $d/drs-git.st --test test.st --rule drs --step1 0 --lr 0.1
-  else
-    train $s $d/drs-git.st --rule drs --step1 0 --lr 0.1  # no --test: blank accuracy cells
-  fi
-  measure-ekld $d/erm.st $d/drs.st $d/drs-git.st test.st --transform 'rotate(-180,180)' --per-class 2 \
-    --samples 2 --seed $s --threads 1 --quiet >$d/ekld.json
-done
-# A second transform, seed 0 only, measured from inside its folder.
-mkdir -p runs/seed-0/bg
-cp runs/seed-0/rot/erm.* runs/seed-0/rot/drs.* runs/seed-0/bg/
-(cd runs/seed-0/bg && measure-ekld erm.st drs.st ../../../test.st --transform background --per-class 2 \
-  --samples 2 --threads 1 --quiet >ekld.json)
-mkdir -p runs/seed-1/unfinished runs/other  # ignored: no ekld.json, not seed-<S>
 
-report runs --transforms rot,bg -o runs/report.md --title 'Tiny results' 2>err.txt || fail "report: $(cat err.txt)"
-[ ! -s err.txt ] || fail "report wrote to stderr: $(cat err.txt)"
-for t in rot bg; do [ -s runs/report-$t-ekld.svg ] || fail "no runs/report-$t-ekld.svg"; done
-[ "$(ls runs | grep -c '\.svg$')" -eq 2 ] || fail "unexpected SVGs: $(ls runs)"
-report runs --transforms rot,bg >stdout.md || fail "report to stdout"
-[ "$(ls runs | grep -c '\.svg$')" -eq 2 ] || fail "report to stdout wrote plots"
+# results_tree: runs/, two seeds of erm, drs and drs-git under rot, and seed
+# 0's erm and drs under bg, each with its measure-ekld output.
+results_tree() {
+  mk train.st --counts 120,40,8,40 --seed 1
+  mk test.st --counts 6,6,6,6 --seed 3
+  for s in 0 1; do
+    d=runs/seed-$s/rot
+    mkdir -p $d
+    train $s $d/erm.st --test test.st
+    train $s $d/drs.st --test test.st --rule drs --step1 0
+    if [ $s = 0 ]; then
+      train $s $d/drs-git.st --test test.st --rule drs --step1 0 --lr 0.1
+    else
+      train $s $d/drs-git.st --rule drs --step1 0 --lr 0.1  # no --test: blank accuracy cells
+    fi
+    measure-ekld $d/erm.st $d/drs.st $d/drs-git.st test.st --transform 'rotate(-180,180)' --per-class 2 \
+      --samples 2 --seed $s --threads 1 --quiet >$d/ekld.json
+  done
+  # A second transform, seed 0 only, measured from inside its folder.
+  mkdir -p runs/seed-0/bg
+  cp runs/seed-0/rot/erm.* runs/seed-0/rot/drs.* runs/seed-0/bg/
+  (cd runs/seed-0/bg && measure-ekld erm.st drs.st ../../../test.st --transform background --per-class 2 \
+    --samples 2 --threads 1 --quiet >ekld.json)
+  mkdir -p runs/seed-1/unfinished runs/other  # ignored: no ekld.json, not seed-<S>
+}
 
-python3 - <<'PY' || fail "the report's numbers: $(cat runs/report.md)"
+# The report of runs/: its numbers and statistics match the inputs; the same bytes again.
+test_markdown() {
+  results_tree
+  report runs --transforms rot,bg -o runs/report.md --title 'Tiny results' 2>err.txt || fail "report: $(cat err.txt)"
+  [ ! -s err.txt ] || fail "report wrote to stderr: $(cat err.txt)"
+  for t in rot bg; do [ -s runs/report-$t-ekld.svg ] || fail "no runs/report-$t-ekld.svg"; done
+  [ "$(ls runs | grep -c '\.svg$')" -eq 2 ] || fail "unexpected SVGs: $(ls runs)"
+  report runs --transforms rot,bg >stdout.md || fail "report to stdout"
+  [ "$(ls runs | grep -c '\.svg$')" -eq 2 ] || fail "report to stdout wrote plots"
+
+  python3 - <<'PY' || fail "the report's numbers: $(cat runs/report.md)"
 import json, os, statistics, sys
 import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
@@ -200,49 +208,58 @@ for t in ("rot", "bg"):
 assert open("stdout.md").read() == want
 PY
 
+  # The same report again: the same bytes (the permutations have a fixed seed).
+  report runs --transforms rot,bg >again.md && cmp -s stdout.md again.md || fail "a second report differs"
+}
+
 # Without --transforms/--methods: transforms by folder name, methods as
 # measure-ekld listed them; listed names come first.
-report runs >default.md || fail "report without an order"
-grep -q '^Results in `runs`: 2 seeds (0, 1), 2 transforms (bg, rot);' default.md || fail "default transform order: $(head -3 default.md)"
-report runs --transforms rot --methods drs-git,drs >ordered.md || fail "report --methods"
-python3 - <<'PY' || fail "--methods order: $(grep '^| ' ordered.md | head -5)"
+test_order() {
+  results_tree
+  report runs >default.md || fail "report without an order"
+  grep -q '^Results in `runs`: 2 seeds (0, 1), 2 transforms (bg, rot);' default.md || fail "default transform order: $(head -3 default.md)"
+  report runs --transforms rot --methods drs-git,drs >ordered.md || fail "report --methods"
+  python3 - <<'PY' || fail "--methods order: $(grep '^| ' ordered.md | head -5)"
 rows = [l.split("|")[1].strip().rstrip("\u2020") for l in open("ordered.md") if l.startswith("| ")]
 first = [r for r in rows if r in ("erm", "drs", "drs-git")][:3]
 assert first == ["drs-git", "drs", "erm"], first
 PY
-
-# The same report again: the same bytes (the permutations have a fixed seed).
-report runs --transforms rot,bg >again.md && cmp -s stdout.md again.md || fail "a second report differs"
+}
 
 # Committed results keep no checkpoints: train-classifier's output METHOD.json
 # stands in for each; the report is the same.
-mkdir committed
-cp -r runs/seed-0 runs/seed-1 committed/
-rm committed/seed-*/*/*.st
-[ -s committed/seed-0/rot/erm.json ] && [ ! -e committed/seed-0/rot/erm.st ] || fail "committed tree: $(ls -R committed)"
-report committed --transforms rot,bg >committed.md || fail "report of the committed tree"
-# Shot groups redrawn from the per-class rows (classes of 120, 40, 8 and 40
-# images): with --many 100 --few 50 no class is medium-shot, and the few-shot
-# group takes three classes.
-report committed --transforms rot,bg --many 100 --few 50 >regrouped.md || fail "report --many --few"
-grep -q 'many = more than 100, medium = 50 to 100, few = fewer than 50 training examples' regrouped.md ||
-  fail "--many/--few not in the report's legend"
-python3 - <<'PY' || fail "--many/--few: the medium column"
+test_committed() {
+  results_tree
+  report runs --transforms rot,bg >stdout.md || fail "report to stdout"
+  mkdir committed
+  cp -r runs/seed-0 runs/seed-1 committed/
+  rm committed/seed-*/*/*.st
+  [ -s committed/seed-0/rot/erm.json ] && [ ! -e committed/seed-0/rot/erm.st ] || fail "committed tree: $(ls -R committed)"
+  report committed --transforms rot,bg >committed.md || fail "report of the committed tree"
+  # Shot groups redrawn from the per-class rows (classes of 120, 40, 8 and 40
+  # images): with --many 100 --few 50 no class is medium-shot, and the few-shot
+  # group takes three classes.
+  report committed --transforms rot,bg --many 100 --few 50 >regrouped.md || fail "report --many --few"
+  grep -q 'many = more than 100, medium = 50 to 100, few = fewer than 50 training examples' regrouped.md ||
+    fail "--many/--few not in the report's legend"
+  python3 - <<'PY' || fail "--many/--few: the medium column"
 def medium(path):  # the medium cell of each method row of the first table
     rows = [l.split("|") for l in open(path) if l.startswith("| erm ") or l.startswith("| drs ")]
     return [r[6].strip() for r in rows if len(r) >= 12]
 assert medium("regrouped.md") and all(c == "\u2013" for c in medium("regrouped.md")), medium("regrouped.md")
 assert all(c != "\u2013" for c in medium("committed.md")), medium("committed.md")
 PY
-expect_fail 2 'need 0 <= few <= many + 1' report committed --many 50 --few 100
-sed 's#^Results in `runs`#Results in `committed`#' stdout.md | cmp -s - committed.md ||
-  fail "the committed tree's report differs: $(diff <(sed 's#^Results in `runs`#Results in `committed`#' stdout.md) committed.md)"
+  expect_fail 2 'need 0 <= few <= many + 1' report committed --many 50 --few 100
+  sed 's#^Results in `runs`#Results in `committed`#' stdout.md | cmp -s - committed.md ||
+    fail "the committed tree's report differs: $(diff <(sed 's#^Results in `runs`#Results in `committed`#' stdout.md) committed.md)"
+}
 
 # Planted trees (committed layout): 5 seeds, 10 classes whose sizes are
 # shuffled per seed, eKLD = difficulty + b ln(size) + noise. b = -0.2 is
 # found (CI excludes 0, holds b): reproduced; b = 0 gives no evidence.
-plant() {  # plant DIR B
-  python3 - "$1" "$2" <<'PY'
+test_planted() {
+  plant() {  # plant DIR B
+    python3 - "$1" "$2" <<'PY'
 import json, math, os, random, sys
 root, b = sys.argv[1], float(sys.argv[2])
 rng = random.Random(5)
@@ -258,12 +275,12 @@ for s in range(5):
               open(d + "/ekld.json", "w"))
     json.dump({"checkpoint": "erm.st", "best_epoch": 1}, open(d + "/erm.json", "w"))
 PY
-}
-plant planted -0.2
-plant flat 0
-report planted >planted.md || fail "report planted"
-report flat >flat.md || fail "report flat"
-python3 - <<'PY' || fail "planted verdicts: $(grep -A3 'classes | slope' planted.md flat.md)"
+  }
+  plant planted -0.2
+  plant flat 0
+  report planted >planted.md || fail "report planted"
+  report flat >flat.md || fail "report flat"
+  python3 - <<'PY' || fail "planted verdicts: $(grep -A3 'classes | slope' planted.md flat.md)"
 def row(path):
     md = open(path).read()
     [r] = [l for l in md.splitlines() if l.startswith("| erm | 5 | 10 | ")]
@@ -278,29 +295,36 @@ lo, hi = [num(x) for x in r[4].split(" to ")]
 assert lo < 0 < hi and float(r[5]) > 0.05 and r[6] == "no evidence (CI covers 0)", r
 assert "that its size changes a class's eKLD." in open("flat.md").read()
 PY
+}
 
-report --help | grep -q 'seed-<S>/<T>/ekld.json' || fail "--help"
-report --version | grep -q '^report (invkit) ' || fail "--version"
+test_help() {
+  report --help | grep -q 'seed-<S>/<T>/ekld.json' || fail "--help"
+  report --version | grep -q '^report (invkit) ' || fail "--version"
+}
 
 # Errors: one line, exit 1 (2 for usage), no report or plot left behind.
-expect_fail 2 'runs is required' report
-expect_fail 1 'nope: no such folder; expected nope/seed-<S>/<T>/ekld.json' report nope -o nope.md
-mkdir empty
-expect_fail 1 'empty: no results found; expected empty/seed-<S>/<T>/ekld.json' report empty -o empty.md
-mkdir -p bad/seed-0/rot
-cp runs/seed-0/rot/*.st bad/seed-0/rot/
-echo '{"checkpoints": [' >bad/seed-0/rot/ekld.json
-expect_fail 1 'bad/seed-0/rot/ekld.json: not valid JSON' report bad -o bad/report.md
-echo '{"settings": {}}' >bad/seed-0/rot/ekld.json
-expect_fail 1 "bad/seed-0/rot/ekld.json: not measure-ekld's output" report bad -o bad/report.md
-sed 's#runs/seed-0/rot/#/gone/#g' runs/seed-0/rot/ekld.json >bad/seed-0/rot/ekld.json
-rm bad/seed-0/rot/drs.st
-rm -f bad/seed-0/rot/drs.json
-expect_fail 1 'bad/seed-0/rot/ekld.json names checkpoint /gone/drs.st but neither bad/seed-0/rot/drs.st nor bad/seed-0/rot/drs.json' \
-  report bad -o bad/report.md
-echo '{"test": 1}' >bad/seed-0/rot/drs.json
-expect_fail 1 'bad/seed-0/rot/drs.json: "test" is not an object' report bad -o bad/report.md
-[ -z "$(ls bad | grep -v seed-0)" ] || fail "a failed report left files: $(ls bad)"
-expect_fail 1 'no-such-dir/r.md: cannot create' report runs -o no-such-dir/r.md
-[ ! -e no-such-dir ] && [ -z "$(ls runs | grep '\.tmp$')" ] || fail "a failed write left files"
-echo ok
+test_errors() {
+  results_tree
+  expect_fail 2 'runs is required' report
+  expect_fail 1 'nope: no such folder; expected nope/seed-<S>/<T>/ekld.json' report nope -o nope.md
+  mkdir empty
+  expect_fail 1 'empty: no results found; expected empty/seed-<S>/<T>/ekld.json' report empty -o empty.md
+  mkdir -p bad/seed-0/rot
+  cp runs/seed-0/rot/*.st bad/seed-0/rot/
+  echo '{"checkpoints": [' >bad/seed-0/rot/ekld.json
+  expect_fail 1 'bad/seed-0/rot/ekld.json: not valid JSON' report bad -o bad/report.md
+  echo '{"settings": {}}' >bad/seed-0/rot/ekld.json
+  expect_fail 1 "bad/seed-0/rot/ekld.json: not measure-ekld's output" report bad -o bad/report.md
+  sed 's#runs/seed-0/rot/#/gone/#g' runs/seed-0/rot/ekld.json >bad/seed-0/rot/ekld.json
+  rm bad/seed-0/rot/drs.st
+  rm -f bad/seed-0/rot/drs.json
+  expect_fail 1 'bad/seed-0/rot/ekld.json names checkpoint /gone/drs.st but neither bad/seed-0/rot/drs.st nor bad/seed-0/rot/drs.json' \
+    report bad -o bad/report.md
+  echo '{"test": 1}' >bad/seed-0/rot/drs.json
+  expect_fail 1 'bad/seed-0/rot/drs.json: "test" is not an object' report bad -o bad/report.md
+  [ -z "$(ls bad | grep -v seed-0)" ] || fail "a failed report left files: $(ls bad)"
+  expect_fail 1 'no-such-dir/r.md: cannot create' report runs -o no-such-dir/r.md
+  [ ! -e no-such-dir ] && [ -z "$(ls runs | grep '\.tmp$')" ] || fail "a failed write left files"
+}
+
+run_tests "$@"
