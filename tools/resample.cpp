@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
       try {
         sel = select_per_class(labels, targets, in.class_names, seed, repeat);
       } catch (const Error& e) {
-        throw Error(io::input_name(opt.inputs[0]) + ": " + e.what());  // "class 3 has 0 rows but 5 are asked"
+        throw Error(io::input_name(opt.inputs[0]) + ": " + e.text());  // "class 3 has 0 rows but 5 are asked"
       }
       nlohmann::json keys = out.extra;
       out = select_rows(in, sel.rows);

@@ -87,7 +87,7 @@ LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device
   try {
     c.model = models::make_classifier(c.spec);
   } catch (const UsageError& e) {
-    throw Error(src + ": " + e.what());
+    throw Error(src + ": " + e.text());
   }
   load_model_tensors(*c.model, st);
   c.model->to(device);

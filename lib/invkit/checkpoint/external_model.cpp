@@ -103,7 +103,7 @@ std::vector<double> per_channel(const std::vector<double>& v, int64_t channels, 
 // --train-counts: "N,N,..." or a file of one count per line.
 std::vector<int64_t> parse_counts(const std::string& arg) {
   std::vector<std::string> fields;
-  std::string where = "--train-counts";
+  std::string where = param("train_counts");
   if (std::filesystem::is_regular_file(arg)) {
     const std::vector<uint8_t> bytes = io::read_all(arg);
     fields = io::read_text_lines(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
@@ -118,7 +118,7 @@ std::vector<int64_t> parse_counts(const std::string& arg) {
     std::string f = fields[i];
     f.erase(0, f.find_first_not_of(" \t"));
     f.erase(f.find_last_not_of(" \t") + 1);
-    if (f.empty() && where != "--train-counts") continue;  // blank lines in a file
+    if (f.empty() && where != param("train_counts")) continue;  // blank lines in a file
     size_t used = 0;
     long long n = -1;
     try {
@@ -136,17 +136,17 @@ std::vector<int64_t> parse_counts(const std::string& arg) {
 
 models::Normalization external_normalization(const ExternalOptions& opt, int64_t channels) {
   if (opt.mean.empty() || opt.std.empty())
-    throw UsageError(
-        "a model trained elsewhere needs its input normalization: --mean and --std (as its Normalize; "
-        "--mean 0 --std 1 for ToTensor alone)");
-  if (!(opt.pixel_max > 0)) throw UsageError("--pixel-max must be positive");
+    throw UsageError("a model trained elsewhere needs its input normalization: " + param("mean") + " and " +
+                     param("std") + " (as its Normalize; " + param("mean") + " 0 " + param("std") +
+                     " 1 for ToTensor alone)");
+  if (!(opt.pixel_max > 0)) throw UsageError(param("pixel_max") + " must be positive");
   models::Normalization norm;
-  norm.mean = per_channel(opt.mean, channels, "--mean");
-  norm.std = per_channel(opt.std, channels, "--std");
+  norm.mean = per_channel(opt.mean, channels, param("mean"));
+  norm.std = per_channel(opt.std, channels, param("std"));
   // The model sees x/255 * pixel_max, normalized: (x/255 - mean/pixel_max) / (std/pixel_max).
   for (int64_t c = 0; c < channels; ++c) {
-    if (!(norm.std[c] > 0) || !std::isfinite(norm.std[c])) throw UsageError("--std values must be positive");
-    if (!std::isfinite(norm.mean[c])) throw UsageError("--mean values must be finite");
+    if (!(norm.std[c] > 0) || !std::isfinite(norm.std[c])) throw UsageError(param("std") + " values must be positive");
+    if (!std::isfinite(norm.mean[c])) throw UsageError(param("mean") + " values must be finite");
     norm.mean[c] /= opt.pixel_max;
     norm.std[c] /= opt.pixel_max;
   }
@@ -163,27 +163,28 @@ void name_outputs(LoadedClassifier& c, const ExternalOptions& opt, const Dataset
                   std::to_string(n) + " classes");
   };
   if (!opt.train.empty() && (!opt.class_names.empty() || !opt.train_counts.empty()))
-    throw UsageError("--train gives the class names and counts: leave out --class-names and --train-counts");
+    throw UsageError(param("train") + " gives the class names and counts: leave out " + param("class_names") + " and " +
+                     param("train_counts"));
   if (!opt.train.empty()) {
     auto train = Dataset::load(opt.train);
-    check(train.class_names.size(), "--train " + opt.train);
+    check(train.class_names.size(), param("train") + " " + opt.train);
     c.class_names = train.class_names;
     c.class_counts = train.class_counts();
     return;
   }
   if (!opt.class_names.empty()) {
     c.class_names = class_names_from_arg(opt.class_names);
-    check(c.class_names.size(), "--class-names " + opt.class_names);
+    check(c.class_names.size(), param("class_names") + " " + opt.class_names);
   } else {
     if (static_cast<int64_t>(data.num_classes()) != k)
       throw Error(src + ": the model has " + std::to_string(k) + " outputs but " + data_name + " has " +
                   std::to_string(data.num_classes()) +
-                  " classes; name the model's outputs with --class-names or --train");
+                  " classes; name the model's outputs with " + param("class_names") + " or " + param("train"));
     c.class_names = data.class_names;
   }
   if (!opt.train_counts.empty()) {
     c.class_counts = parse_counts(opt.train_counts);
-    check(c.class_counts.size(), "--train-counts");
+    check(c.class_counts.size(), param("train_counts"));
   }
 }
 
@@ -212,7 +213,8 @@ int64_t probe_outputs(models::ClassifierImpl& model, const models::Normalization
 LoadedClassifier load_torchscript(const std::string& path, torch::Device device, const ExternalOptions& opt,
                                   const Dataset& data, const std::string& data_name) {
   if (!opt.arch.empty() || !opt.state_dict_key.empty())
-    throw UsageError(path + " is a TorchScript module: it needs no --arch or --state-dict-key");
+    throw UsageError(path + " is a TorchScript module: it needs no " + param("arch") + " or " +
+                     param("state_dict_key"));
   LoadedClassifier c;
   c.kind = "torchscript";
   torch::jit::Module module;
@@ -238,10 +240,10 @@ LoadedClassifier load_torchscript(const std::string& path, torch::Device device,
 LoadedClassifier load_state_dict_model(const std::string& path, const std::string& kind, torch::Device device,
                                        const ExternalOptions& opt, const Dataset& data, const std::string& data_name) {
   if (opt.arch.empty())
-    throw UsageError(path + " is a state dict (" + kind + "): say which architecture it is with --arch (" +
-                     join(models::classifier_archs()) + ")");
+    throw UsageError(path + " is a state dict (" + kind + "): say which architecture it is with " + param("arch") +
+                     " (" + join(models::classifier_archs()) + ")");
   if (kind == "safetensors" && !opt.state_dict_key.empty())
-    throw UsageError("--state-dict-key is for torch.save files; " + path + " is a safetensors file");
+    throw UsageError(param("state_dict_key") + " is for torch.save files; " + path + " is a safetensors file");
   std::map<std::string, torch::Tensor> tensors;
   if (kind == "safetensors") {
     auto st = io::Safetensors::read(path);
@@ -278,7 +280,7 @@ LoadedClassifier load_state_dict_model(const std::string& path, const std::strin
   try {
     c.model = models::make_classifier(c.spec);
   } catch (const UsageError& e) {
-    throw UsageError(std::string(e.what()) + " (--arch " + opt.arch + ")");
+    throw UsageError(e.text() + " (" + param("arch") + " " + opt.arch + ")");
   }
   load_state_dict(*c.model, std::move(tensors), path + " (as " + opt.arch + ")");
   c.logit_scale = c.spec.normed_linear ? models::kLdamScale : 1.0;
@@ -407,7 +409,7 @@ std::map<std::string, torch::Tensor> read_torch_save_state_dict(const std::strin
     }
     if (!found)
       throw Error(path + ": no state dict: it is a dict of " + join(entries(dict)) +
-                  (key.empty() ? "; name the entry that holds the state dict with --state-dict-key"
+                  (key.empty() ? "; name the entry that holds the state dict with " + param("state_dict_key")
                                : "; it has no entry \"" + key + "\""));
   }
   std::map<std::string, torch::Tensor> out;
@@ -443,7 +445,7 @@ LoadedClassifier load_any_classifier(const std::string& path, torch::Device devi
   }
   if (opt.logit_scale != 0) {
     if (!(opt.logit_scale > 0) || !std::isfinite(opt.logit_scale))
-      throw UsageError("--logit-scale must be a positive number");
+      throw UsageError(param("logit_scale") + " must be a positive number");
     c.logit_scale = opt.logit_scale;
   }
   return c;

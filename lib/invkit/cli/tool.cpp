@@ -13,6 +13,18 @@
 
 namespace invkit::cli {
 
+namespace {
+
+// Whether `app` or one of its subcommands has the option `flag`.
+bool has_option(const CLI::App& app, const std::string& flag) {
+  if (app.get_option_no_throw(flag) != nullptr) return true;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    if (has_option(*sub, flag)) return true;
+  return false;
+}
+
+}  // namespace
+
 Tool::Tool(std::string name, std::string description, std::string examples)
     : name_(std::move(name)), app_(std::move(description), name_) {
   app_.set_version_flag("--version", std::string(name_) + " (invkit) " + INVKIT_VERSION);
@@ -117,6 +129,14 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     std::fflush(stdout);
     std::cerr << name_ << ": error: " << message << std::endl;
   };
+  // A parameter named in a library message (error.h) is shown as this tool's
+  // option for it, "--per-class" for per_class, where the tool has one.
+  const auto spell = [&](const std::string& name) {
+    std::string flag = "--" + name;
+    for (char& c : flag)
+      if (c == '_') c = '-';
+    return has_option(app_, flag) ? flag : name;
+  };
   try {
     try {
       app_.parse(argc, argv);
@@ -143,10 +163,10 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     }
     return 0;
   } catch (const UsageError& e) {
-    report(e.what());
+    report(render_params(e.text(), spell));
     return 2;
   } catch (const Error& e) {
-    report(e.what());
+    report(render_params(e.text(), spell));
     return 1;
   } catch (const c10::Error& e) {
     report(e.what_without_backtrace());

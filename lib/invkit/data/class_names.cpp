@@ -93,7 +93,8 @@ std::vector<std::string> class_names_from_arg(const std::string& arg, io::NameEn
   if (arg != "-" && !std::filesystem::exists(arg)) {
     std::string known;
     for (const auto& n : builtin_class_lists()) known += (known.empty() ? "" : ", ") + n;
-    throw UsageError("--class-names " + arg + ": neither a built-in list (" + known + ") nor an existing file");
+    throw UsageError(param("class_names") + " " + arg + ": neither a built-in list (" + known +
+                     ") nor an existing file");
   }
   return read_class_names_file(arg, encoding);
 }

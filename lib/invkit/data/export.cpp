@@ -59,14 +59,15 @@ std::vector<std::string> safe_folder_names(const std::vector<std::string>& class
 }
 
 void export_image_folder(const Dataset& set, const std::string& dir, bool force) {
-  if (dir.empty() || dir == "-") throw UsageError("--to-dir needs a folder name");
+  if (dir.empty() || dir == "-") throw UsageError(param("to_dir") + " needs a folder name");
   std::error_code ec;
   // "out/" names the folder out, whose temporary sibling is out.tmp.
   fs::path target = fs::path(dir).lexically_normal();
   if (!target.has_filename()) target = target.parent_path();
   if (fs::exists(target, ec)) {
     if (!fs::is_directory(target, ec)) throw Error(dir + ": exists and is not a folder");
-    if (!fs::is_empty(target, ec) && !force) throw Error(dir + ": folder exists and is not empty (use --force to replace it)");
+    if (!fs::is_empty(target, ec) && !force)
+      throw Error(dir + ": folder exists and is not empty (use " + param("force") + " to replace it)");
   }
   fs::path tmp = target;
   tmp += ".tmp";
@@ -127,7 +128,7 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
 }
 
 torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) {
-  if (per_class < 1) throw UsageError("--per-class " + std::to_string(per_class) + ": expected at least 1");
+  if (per_class < 1) throw UsageError(param("per_class") + " " + std::to_string(per_class) + ": expected at least 1");
   const int64_t classes = set.num_classes();
   // The sheet's sides, checked before anything is allocated: a large
   // --per-class must not wrap into a small (or negative) size.
@@ -136,8 +137,8 @@ torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) 
   std::optional<uint64_t> sheet_bytes;
   if (sheet_w && sheet_h) sheet_bytes = io::checked_product({*sheet_w + pad, *sheet_h + pad}, set.channels());
   if (!sheet_bytes || *sheet_bytes > static_cast<uint64_t>(std::numeric_limits<int>::max()))
-    throw UsageError("--per-class " + std::to_string(per_class) + ": a contact sheet of " + std::to_string(classes) +
-                     " classes x " + std::to_string(per_class) + " images of " + std::to_string(set.height()) + "x" +
+    throw UsageError(param("per_class") + " " + std::to_string(per_class) + ": a contact sheet of " +
+                     std::to_string(classes) + " classes x " + std::to_string(per_class) + " images of " + std::to_string(set.height()) + "x" +
                      std::to_string(set.width()) + " is too large for a PNG");
   torch::Tensor images = set.images.to(torch::kCPU);
   torch::Tensor labels = set.labels.to(torch::kCPU).contiguous();

@@ -21,21 +21,21 @@ void LongTailProfile::check(int64_t num_classes) const {
   auto bad = [](const std::string& what) { return UsageError(what); };
   if (name == "counts") {
     if (static_cast<int64_t>(counts.size()) != num_classes)
-      throw bad("--counts has " + std::to_string(counts.size()) + " numbers but the data set has " +
+      throw bad(param("counts") + " has " + std::to_string(counts.size()) + " numbers but the data set has " +
                 std::to_string(num_classes) + " classes");
     for (size_t i = 0; i < counts.size(); ++i)
-      if (counts[i] < 0) throw bad("--counts: number " + std::to_string(i + 1) + " is negative");
+      if (counts[i] < 0) throw bad(param("counts") + ": number " + std::to_string(i + 1) + " is negative");
     return;
   }
   if (name != "zipf" && name != "exp" && name != "step")
-    throw bad("--profile " + name + ": expected zipf, exp, step or counts");
-  if (max < 1) throw bad("--max must be at least 1 for --profile " + name);
-  if (min < 0 || min > max) throw bad("--min must lie in [0, --max]");
-  if (name == "zipf" && !(alpha >= 0 && std::isfinite(alpha))) throw bad("--alpha must be a number >= 0");
+    throw bad(param("profile") + " " + name + ": expected zipf, exp, step or counts");
+  if (max < 1) throw bad(param("max") + " must be at least 1 for " + param("profile") + " " + name);
+  if (min < 0 || min > max) throw bad(param("min") + " must lie in [0, " + param("max") + "]");
+  if (name == "zipf" && !(alpha >= 0 && std::isfinite(alpha))) throw bad(param("alpha") + " must be a number >= 0");
   if ((name == "exp" || name == "step") && !(ratio >= 1 && std::isfinite(ratio)))
-    throw bad("--ratio must be a number >= 1");
+    throw bad(param("ratio") + " must be a number >= 1");
   if (name == "step" && (head < 0 || head > num_classes))
-    throw bad("--head must lie in [0, " + std::to_string(num_classes) + "] (the number of classes)");
+    throw bad(param("head") + " must lie in [0, " + std::to_string(num_classes) + "] (the number of classes)");
 }
 
 std::vector<int64_t> LongTailProfile::counts_by_position(int64_t num_classes) const {
@@ -56,8 +56,9 @@ std::vector<int64_t> LongTailProfile::counts_by_position(int64_t num_classes) co
     n[p] = std::max(floor_tolerant(x), min);
     // Only --counts may drop a class; a formula that rounds to 0 is a mistake.
     if (n[p] == 0)
-      throw UsageError("--profile " + name + " gives the class at position " + std::to_string(p + 1) +
-                       " no rows; raise --max or --min (only --profile counts may ask for 0)");
+      throw UsageError(param("profile") + " " + name + " gives the class at position " + std::to_string(p + 1) +
+                       " no rows; raise " + param("max") + " or " + param("min") + " (only " + param("profile") +
+                       " counts may ask for 0)");
   }
   return n;
 }
@@ -85,7 +86,7 @@ constexpr std::pair<const char*, ClassOrder> kClassOrders[] = {
 
 ClassOrder parse_class_order(const std::string& name) {
   if (auto v = value_named(kClassOrders, name)) return *v;
-  throw UsageError("--order " + name + ": expected shuffle, as-is or size");
+  throw UsageError(param("order") + " " + name + ": expected shuffle, as-is or size");
 }
 
 std::string class_order_name(ClassOrder order) { return name_of(kClassOrders, order); }

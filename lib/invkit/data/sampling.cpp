@@ -69,7 +69,7 @@ Selection select_per_class(const std::vector<int64_t>& labels, const std::vector
     if (want < 0) throw Error(class_label(class_names, c) + ": negative target " + std::to_string(want));
     if (want > n && (!allow_repeat || n == 0))
       throw Error(class_label(class_names, c) + " has " + std::to_string(n) + " rows but " + std::to_string(want) +
-                  " are asked" + (n == 0 ? "" : " (--allow-repeat repeats rows)"));
+                  " are asked" + (n == 0 ? "" : " (" + param("allow_repeat") + " repeats rows)"));
     std::vector<int64_t> picked;
     if (want <= n) {
       for (int64_t k : random_subset(n, want, selection_seed(seed, SelectionStream::subset, c))) picked.push_back(rows[k]);

@@ -89,7 +89,7 @@ ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions&
   std::error_code ec;
   if (!fs::is_directory(root, ec)) throw Error(root + ": not a folder (expected ROOT/<class>/<images>)");
   if (options.channels != 0 && options.channels != 1 && options.channels != 3)
-    throw UsageError("--channels " + std::to_string(options.channels) + ": expected 1 or 3");
+    throw UsageError(param("channels") + " " + std::to_string(options.channels) + ": expected 1 or 3");
   const bool resize = options.height > 0 && options.width > 0;
 
   ImageFolder out;
@@ -131,7 +131,7 @@ ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions&
         image = resize_image(image, options.height, options.width);
       } else if (!images.empty() && (image.size(1) != images[0].size(1) || image.size(2) != images[0].size(2))) {
         throw Error(path + ": image is " + size_text(image) + " (HxW) but " + out.files[0] + " is " +
-                    size_text(images[0]) + "; use --resize HxW");
+                    size_text(images[0]) + "; use " + param("resize") + " HxW");
       }
       if (options.channels == 0) channels = std::max<int>(channels, static_cast<int>(image.size(0)));
       images.push_back(image);

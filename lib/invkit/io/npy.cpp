@@ -315,7 +315,7 @@ NumpyImageSet numpy_image_set(const torch::Tensor& images, const std::string& im
     return shape_text(std::vector<int64_t>(t.sizes().begin(), t.sizes().end()));
   };
   if (!layout.empty() && layout != "nhw" && layout != "nhwc" && layout != "nchw")
-    throw UsageError("--layout " + layout + ": expected nhw, nhwc or nchw");
+    throw UsageError(param("layout") + " " + layout + ": expected nhw, nhwc or nchw");
   if (images.scalar_type() != torch::kByte)
     throw Error(images_source + ": images are " + std::string(c10::toString(images.scalar_type())) +
                 ", expected uint8 (0..255); convert them in NumPy first, e.g. (x * 255).round().astype(np.uint8)");
@@ -330,7 +330,8 @@ NumpyImageSet numpy_image_set(const torch::Tensor& images, const std::string& im
       const bool last = is_channels(images.size(3)), first = is_channels(images.size(1));
       if (last == first)
         throw UsageError(images_source + ": images " + shape(images) +
-                         " could be channels-last or channels-first: give --layout nhwc or --layout nchw");
+                         " could be channels-last or channels-first: give " + param("layout") + " nhwc or " +
+                         param("layout") + " nchw");
       how = last ? "nhwc" : "nchw";
     }
     if (how == "nhw") throw Error(images_source + ": images " + shape(images) + " are 4-D, not nhw");

@@ -209,7 +209,7 @@ std::string decode_name(std::string_view bytes, NameEncoding encoding, const std
   if (bad == std::string::npos) return std::string(bytes);
   throw Error(where + ": " + what + " is not valid UTF-8: byte 0x" + hex_byte(static_cast<unsigned char>(bytes[bad])) +
               " at offset " + std::to_string(bad) + " (\"" + escape_text(bytes) +
-              "\"); convert it to UTF-8, or give --names-encoding latin1 if the names are Latin-1");
+              "\"); convert it to UTF-8, or give " + param("names_encoding") + " latin1 if the names are Latin-1");
 }
 
 std::vector<std::string> read_text_lines(std::string_view bytes, NameEncoding encoding, const std::string& source) {

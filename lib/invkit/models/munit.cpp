@@ -90,7 +90,8 @@ void MunitOptions::validate() const {
                      ": the content code needs at least 2x2");
   for (int64_t s = 0; s < dis_scales; ++s)
     if (dis_layers_at(*this, s) < 1)
-      throw UsageError("discriminator scale " + std::to_string(s) + " is smaller than 2x2: use fewer --dis-scales");
+      throw UsageError("discriminator scale " + std::to_string(s) + " is smaller than 2x2: use fewer " +
+                       param("dis_scales"));
   // Widths double at each downsampling (and discriminator layer): bound them
   // before any layer is sized, so that counts read from a checkpoint's
   // manifest cannot overflow into negative sizes or ask for 2^40 channels.

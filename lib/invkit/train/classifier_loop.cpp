@@ -87,7 +87,7 @@ void check_inputs(const TrainConfig& config, TrainInputs& in) {
     for (size_t c = 0; c < counts.size(); ++c)
       if (counts[c] == 0)
         throw Error(in.train_name + ": class " + std::to_string(c) + " (\"" + train.class_names[c] +
-                    "\") has no training examples (pass --allow-empty-classes to train anyway)");
+                    "\") has no training examples (pass " + param("allow_empty_classes") + " to train anyway)");
   // An empty validation or test set would score every epoch 0 (and pick one of them as the best).
   if (in.val) in.val->require_rows(in.val_name, "a validation set needs rows to pick the best epoch by");
   if (in.test) in.test->require_rows(in.test_name, "a test set needs rows to measure accuracy on");
@@ -314,11 +314,11 @@ void set_up(Run& run, const nlohmann::json& history_entry) {
   run.counts = train.class_counts();
   run.loss_fn = make_loss(config.loss, run.counts);
   if (!config.augment.empty()) run.augment = transforms::parse_transform(config.augment);
-  if (config.epochs < 1) throw UsageError("--epochs must be at least 1");
-  if (config.batch < 1) throw UsageError("--batch must be at least 1");
-  if (config.save_every < 1) throw UsageError("--save-every must be at least 1");
+  if (config.epochs < 1) throw UsageError(param("epochs") + " must be at least 1");
+  if (config.batch < 1) throw UsageError(param("batch") + " must be at least 1");
+  if (config.save_every < 1) throw UsageError(param("save_every") + " must be at least 1");
   if (config.git.enabled() && !(config.git.frac > 0 && config.git.frac <= 1))
-    throw UsageError("--gen-frac must be in (0, 1]");
+    throw UsageError(param("gen_frac") + " must be in (0, 1]");
 
   run.spec.arch = config.arch;
   run.spec.num_classes = train.num_classes();
@@ -343,7 +343,7 @@ void set_up(Run& run, const nlohmann::json& history_entry) {
     run.opt->load_state(st, "optimizer.");
     if (run.at.epoch >= config.epochs)
       throw UsageError(st.source() + " already finished " + std::to_string(run.at.epoch) +
-                       " epochs; pass a larger --epochs to continue");
+                       " epochs; pass a larger " + param("epochs") + " to continue");
     run.last_saved = "the last good checkpoint is " + config.resume;
   }
   run.base["training"] = config.to_json();
@@ -410,7 +410,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
       save(run, last);
       throw Error(std::string("interrupted by ") + SignalGuard::name(out.signal) + " at epoch " +
                   std::to_string(epoch + 1) + " step " + std::to_string(out.steps_done) + "; saved " + last +
-                  " (continue with --resume " + last + ")");
+                  " (continue with " + param("resume") + " " + last + ")");
     }
     nlohmann::json& record = out.record;
     const bool improved = validate(run, epoch, record);

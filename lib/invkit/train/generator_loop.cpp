@@ -127,8 +127,8 @@ GeneratorTrainer::GeneratorTrainer(const models::MunitOptions& model, const Gene
                                    torch::Device device)
     : model_(model), train_(train), device_(device) {
   model_.validate();
-  if (train_.batch < 1) throw UsageError("--batch must be at least 1");
-  if (train_.step_size < 1) throw UsageError("--step-size must be at least 1");
+  if (train_.batch < 1) throw UsageError(param("batch") + " must be at least 1");
+  if (train_.step_size < 1) throw UsageError(param("step_size") + " must be at least 1");
   torch::manual_seed(train_.seed);  // initialisation derives from the seed alone
   gen_ = models::AdaINGen(model_);
   dis_ = models::MsImageDis(model_);
@@ -290,8 +290,8 @@ void train_generator(GeneratorTrainer& trainer, const Dataset& data, const Gener
   if (observer.end) observer.end();
   if (int sig = SignalGuard::pending())
     throw Error(std::string("interrupted by ") + SignalGuard::name(sig) + " at iteration " +
-                std::to_string(trainer.iteration()) + "; saved " + run.output + " (continue with --resume " +
-                run.output + ")");
+                std::to_string(trainer.iteration()) + "; saved " + run.output + " (continue with " + param("resume") +
+                " " + run.output + ")");
 }
 
 }  // namespace invkit::train

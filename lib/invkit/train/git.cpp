@@ -16,7 +16,8 @@ std::vector<double> keep_probabilities(const std::vector<int64_t>& counts, int64
     if (n > 0 && (n_min < 0 || n < n_min)) n_min = n;
   if (n_min < 0) return keep;
   if (threshold <= n_min)
-    throw UsageError("--gen-threshold " + std::to_string(threshold) + " must exceed the smallest class size (" +
+    throw UsageError(param("gen_threshold") + " " + std::to_string(threshold) +
+                     " must exceed the smallest class size (" +
                      std::to_string(n_min) + "), or no generated example would be kept");
   for (size_t c = 0; c < counts.size(); ++c)
     keep[c] = std::max(static_cast<double>(threshold - counts[c]) / static_cast<double>(threshold - n_min), 0.0);

@@ -57,7 +57,7 @@ std::unique_ptr<Loss> make_loss(const std::string& name, const std::vector<int64
   if (name == "ce") return std::make_unique<CrossEntropyLoss>();
   if (name == "ldam") return std::make_unique<LdamLoss>(class_counts);
   if (name == "focal") return std::make_unique<FocalLoss>();
-  throw UsageError("--loss " + name + ": expected ce, ldam or focal");
+  throw UsageError(param("loss") + " " + name + ": expected ce, ldam or focal");
 }
 
 }  // namespace invkit::train

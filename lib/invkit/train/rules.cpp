@@ -18,7 +18,7 @@ constexpr std::pair<const char*, Rule> kRules[] = {
 
 Rule parse_rule(const std::string& name) {
   if (auto v = value_named(kRules, name)) return *v;
-  throw UsageError("--rule " + name + ": expected erm, resample, reweight, drw or drs");
+  throw UsageError(param("rule") + " " + name + ": expected erm, resample, reweight, drw or drs");
 }
 
 std::string rule_name(Rule rule) { return name_of(kRules, rule); }

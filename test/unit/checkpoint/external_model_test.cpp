@@ -130,14 +130,14 @@ TEST(ExternalModel, WhatTheFileDoesNotSayMustBeGiven) {
   };
   ExternalOptions no_arch = cnn_options();
   no_arch.arch.clear();
-  EXPECT_NE(load(no_arch, data).find("is a state dict (safetensors): say which architecture it is with --arch"),
+  EXPECT_NE(load(no_arch, data).find("is a state dict (safetensors): say which architecture it is with arch"),
             std::string::npos);
   ExternalOptions no_norm = cnn_options();
   no_norm.std.clear();
-  EXPECT_NE(load(no_norm, data).find("needs its input normalization: --mean and --std"), std::string::npos);
+  EXPECT_NE(load(no_norm, data).find("needs its input normalization: mean and std"), std::string::npos);
   ExternalOptions two_means = cnn_options();
   two_means.mean = {0.1, 0.2};
-  EXPECT_EQ(load(two_means, data), "--mean has 2 values; give 1 or one per channel (1)");
+  EXPECT_EQ(load(two_means, data), "mean has 2 values; give 1 or one per channel (1)");
 
   Dataset rgb = small_set();
   rgb.images = rgb.images.repeat({1, 3, 1, 1});
@@ -148,12 +148,12 @@ TEST(ExternalModel, WhatTheFileDoesNotSayMustBeGiven) {
   five.class_names = {"a", "b", "c", "d", "e"};
   EXPECT_EQ(load(cnn_options(), five), dir / "sd.safetensors" +
                                            ": the model has 4 outputs but data.st has 5 classes; name the model's "
-                                           "outputs with --class-names or --train");
+                                           "outputs with class_names or train");
   ExternalOptions counts = cnn_options();
   counts.train_counts = "1,2,3";
-  EXPECT_EQ(load(counts, data), dir / "sd.safetensors" + ": the model has 4 outputs but --train-counts has 3 classes");
+  EXPECT_EQ(load(counts, data), dir / "sd.safetensors" + ": the model has 4 outputs but train_counts has 3 classes");
   counts.train_counts = "1,2,x,4";
-  EXPECT_EQ(load(counts, data), "--train-counts: \"x\" (item 3) is not a count (an integer >= 0)");
+  EXPECT_EQ(load(counts, data), "train_counts: \"x\" (item 3) is not a count (an integer >= 0)");
 }
 
 TEST(ExternalModel, TorchScriptModuleRunsAndIsChecked) {
@@ -192,7 +192,7 @@ def forward(self, x):
   ExternalOptions with_arch = o;
   with_arch.arch = "resnet20";
   EXPECT_EQ(error_of([&] { load_any_classifier(dir / "tiny.pt", torch::kCPU, with_arch, data, "data.st"); }),
-            dir / "tiny.pt" + " is a TorchScript module: it needs no --arch or --state-dict-key");
+            dir / "tiny.pt" + " is a TorchScript module: it needs no arch or state_dict_key");
 }
 
 TEST(ExternalModel, FilesLibTorchCannotReadAreNamedWithWhatToDo) {

@@ -62,7 +62,7 @@ TEST(Export, RefusesANonEmptyFolderUnlessForced) {
   fs::create_directories(tmp / "out");
   invkit::export_image_folder(d, tmp / "out");  // an empty folder is fine
   EXPECT_EQ(error_of([&] { invkit::export_image_folder(d, tmp / "out"); }),
-            tmp / "out" + ": folder exists and is not empty (use --force to replace it)");
+            tmp / "out" + ": folder exists and is not empty (use force to replace it)");
   auto e = make_set({0, 0, 0}, {"c"});
   invkit::export_image_folder(e, tmp / "out", true);
   EXPECT_EQ(listing(tmp / "out"), (std::vector<std::string>{"c", "c/0.png", "c/1.png", "c/2.png", "classes.txt"}));
@@ -114,7 +114,7 @@ TEST(Export, ContactSheetTooLargeForAPngIsRefusedBeforeAllocating) {
   // 10^12 cells per row would wrap PNG's int sizes (and ask for terabytes).
   auto d = make_set({0, 1}, {"a", "b"});
   EXPECT_EQ(error_of([&] { invkit::contact_sheet(d, 1'000'000'000'000); }),
-            "--per-class 1000000000000: a contact sheet of 2 classes x 1000000000000 images of 5x6 is too large for a PNG");
+            "per_class 1000000000000: a contact sheet of 2 classes x 1000000000000 images of 5x6 is too large for a PNG");
   EXPECT_THROW(invkit::contact_sheet(d, int64_t(1) << 62), invkit::UsageError);
 }
 

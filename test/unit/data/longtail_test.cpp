@@ -79,7 +79,7 @@ TEST(LongTail, Counts) {
     p.counts_by_position(2);
     FAIL();
   } catch (const UsageError& e) {
-    EXPECT_STREQ(e.what(), "--counts has 3 numbers but the data set has 2 classes");
+    EXPECT_STREQ(e.what(), "counts has 3 numbers but the data set has 2 classes");
   }
   p.counts = {1, -1, 2};
   EXPECT_THROW(p.counts_by_position(3), UsageError);

@@ -81,7 +81,7 @@ TEST(Sampling, TooFewRowsIsAnErrorNamingTheClass) {
     select_per_class(labels, {5, 4}, {"shirt", "dress"}, 0, false);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "class 1 (dress) has 3 rows but 4 are asked (--allow-repeat repeats rows)");
+    EXPECT_STREQ(e.what(), "class 1 (dress) has 3 rows but 4 are asked (allow_repeat repeats rows)");
   }
   // An empty class cannot be repeated either.
   auto only0 = make_labels({5, 0});

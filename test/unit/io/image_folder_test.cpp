@@ -93,7 +93,7 @@ TEST(ImageFolder, MixedSizesNameTheOddFileAndBothSizes) {
   put(root / "b/1.png", 1, 3, 4, 0);
   put(root / "b/2.png", 1, 5, 4, 0);
   EXPECT_EQ(error_of([&] { invkit::io::read_image_folder(root.path.string()); }),
-            root / "b/2.png" + ": image is 5x4 (HxW) but " + root / "a/1.png" + " is 3x4; use --resize HxW");
+            root / "b/2.png" + ": image is 5x4 (HxW) but " + root / "a/1.png" + " is 3x4; use resize HxW");
 }
 
 TEST(ImageFolder, ResizeGivesTheRequestedSize) {

@@ -65,7 +65,7 @@ TEST(Npy, ImageSetLayouts) {
   ASSERT_EQ(set.images.sizes(), (std::vector<int64_t>{4, 3, 2, 3}));  // guessed channels-last
   EXPECT_EQ(set.images[3][2][1][2].item<int64_t>(), pixel(3, 1, 2, 2));
   EXPECT_EQ(error_of([&] { invkit::io::numpy_image_set(torch::zeros({2, 3, 4, 3}, torch::kByte), "x.npy", y.slice(0, 0, 2), "y.npy", ""); }),
-            "x.npy: images (2, 3, 4, 3) could be channels-last or channels-first: give --layout nhwc or --layout nchw");
+            "x.npy: images (2, 3, 4, 3) could be channels-last or channels-first: give layout nhwc or layout nchw");
   auto chw = invkit::io::numpy_image_set(torch::zeros({2, 3, 4, 3}, torch::kByte), "x.npy", y.slice(0, 0, 2), "y.npy", "nchw");
   EXPECT_EQ(chw.images.sizes(), (std::vector<int64_t>{2, 3, 4, 3}));
 }

@@ -111,7 +111,7 @@ TEST(Latin1, EveryByteBecomesItsCodePoint) {
 TEST(Names, NotUtf8IsAnErrorNamingThePlaceAndTheByte) {
   EXPECT_EQ(error_of([] { invkit::io::decode_name("caf\xe9", NameEncoding::utf8, "root/caf\\xe9", "class folder name"); }),
             "root/caf\\xe9: class folder name is not valid UTF-8: byte 0xe9 at offset 3 (\"caf\\xe9\"); convert it to "
-            "UTF-8, or give --names-encoding latin1 if the names are Latin-1");
+            "UTF-8, or give names_encoding latin1 if the names are Latin-1");
   EXPECT_EQ(invkit::io::decode_name("caf\xe9", NameEncoding::latin1, "w", "n"), "caf\xc3\xa9");
 }
 
@@ -150,7 +150,7 @@ TEST(TextLines, Utf16WithByteOrderMarkIsConverted) {
 TEST(TextLines, Latin1LinesErrorUnlessAsked) {
   EXPECT_EQ(error_of([] { lines("ok\ncaf\xe9\n"); }),
             "f.txt: line 2 is not valid UTF-8: byte 0xe9 at offset 3 (\"caf\\xe9\"); convert it to UTF-8, or give "
-            "--names-encoding latin1 if the names are Latin-1");
+            "names_encoding latin1 if the names are Latin-1");
   EXPECT_EQ(lines("ok\ncaf\xe9\n", NameEncoding::latin1), (std::vector<std::string>{"ok", "caf\xc3\xa9"}));
 }
 
@@ -171,7 +171,7 @@ TEST(ClassNamesFile, Latin1FileIsAnErrorNamingTheLineUnlessLatin1IsGiven) {
   write_bytes(dir / "names.txt", bytes("tea\ncaf\xe9\n"));
   EXPECT_EQ(error_of([&] { invkit::class_names_from_arg(dir / "names.txt"); }),
             dir / "names.txt" + ": line 2 is not valid UTF-8: byte 0xe9 at offset 3 (\"caf\\xe9\"); convert it to "
-                                "UTF-8, or give --names-encoding latin1 if the names are Latin-1");
+                                "UTF-8, or give names_encoding latin1 if the names are Latin-1");
   EXPECT_EQ(invkit::class_names_from_arg(dir / "names.txt", NameEncoding::latin1),
             (std::vector<std::string>{"tea", "caf\xc3\xa9"}));
 }
@@ -190,7 +190,7 @@ TEST(ImageFolderNames, Latin1FolderNameIsAnErrorNamingTheFolder) {
   std::filesystem::copy(fixture("tiny-folder/dog"), dir / "root/dog", std::filesystem::copy_options::recursive);
   EXPECT_EQ(error_of([&] { invkit::io::read_image_folder(dir / "root"); }),
             dir / "root/caf\\xe9: class folder name is not valid UTF-8: byte 0xe9 at offset 3 (\"caf\\xe9\"); "
-                  "convert it to UTF-8, or give --names-encoding latin1 if the names are Latin-1");
+                  "convert it to UTF-8, or give names_encoding latin1 if the names are Latin-1");
   invkit::io::ImageFolderOptions o;
   o.names_encoding = NameEncoding::latin1;
   auto f = invkit::io::read_image_folder(dir / "root", o);

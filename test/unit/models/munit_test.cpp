@@ -133,7 +133,7 @@ TEST(Munit, TooSmallInputsAreUsageErrors) {
   EXPECT_EQ(usage_error(o), "3 downsamplings shrink 6x6 to 1x1: the content code needs at least 2x2");
   o = sized(1, 8, 8);
   o.dis_scales = 4;  // 8, 4, 2, 1
-  EXPECT_EQ(usage_error(o), "discriminator scale 3 is smaller than 2x2: use fewer --dis-scales");
+  EXPECT_EQ(usage_error(o), "discriminator scale 3 is smaller than 2x2: use fewer dis_scales");
   EXPECT_EQ(usage_error(sized(1, 28, 28)), "");
 }
 

@@ -123,7 +123,7 @@ TEST(Train, InputErrors) {
     train::train_classifier(cfg, in, torch::kCPU, {});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "lt.st: class 1 (\"ne\") has no training examples (pass --allow-empty-classes to train anyway)");
+    EXPECT_STREQ(e.what(), "lt.st: class 1 (\"ne\") has no training examples (pass allow_empty_classes to train anyway)");
   }
   cfg.allow_empty_classes = true;
   cfg.epochs = 1;
