@@ -16,11 +16,8 @@
 #endif
 
 #include "invkit/error.h"
-#include "invkit/transforms/elastic.h"
 #include "invkit/transforms/geometric.h"
-#include "invkit/transforms/morphology.h"
 #include "invkit/transforms/ops.h"
-#include "invkit/transforms/pixel.h"
 #include "invkit/transforms/spec.h"
 #include "invkit/transforms/transform.h"
 
@@ -45,38 +42,22 @@ struct Rows {
   bool owned = false;
 };
 
+// An op of the spec as it runs: its record, its numbers, its stream of
+// draws and its first params column.
 struct OpRef {
-  std::string name;
-  std::vector<double> args;
+  const Op* op;
+  Args args;
   uint64_t stream = 0;
-  int64_t col = 0;  // first params column
+  int64_t col = 0;
 };
 
 float* param_ptr(const Ctx& ctx, int64_t row, int64_t col) { return ctx.params ? ctx.params + row * ctx.P + col : nullptr; }
 
-// One value per row of a batch (a pixel op's level, a kernel size), drawn as
-// the per-image path draws it: draw(Draws&, float* params) -> T.
-template <typename T, typename Draw>
-torch::Tensor draw_per_row(const Rows& b, const Ctx& ctx, const OpRef& op, torch::Dtype dtype, Draw draw) {
-  const int64_t n = b.images.size(0);
-  auto values = torch::empty({n}, dtype);
-  auto* v = values.data_ptr<T>();
-  for (int64_t i = 0; i < n; ++i) {
-    Draws r(ctx.seed, b.keys[i], op.stream);
-    v[i] = draw(r, param_ptr(ctx, b.rows[i], op.col));
-  }
-  return values;
-}
-
 // One image on the CPU, processed start to end by one thread while it sits
-// in cache: ops leave their result in `cur` (resampling ops write `spare`
-// and swap).
+// in cache (ops leave their result in image.pixels), with its key and row.
 struct Img {
-  uint8_t* cur;
-  uint8_t* spare;
-  int64_t C, H, W;
+  Image image;
   int64_t key, row;
-  std::vector<float>* scratch;
 };
 
 class Stage {
@@ -123,10 +104,10 @@ void run_cpu(const Stage& stage, Rows& b, const Ctx& ctx) {
         const int64_t begin = next.fetch_add(kChunk);
         if (begin >= n) break;
         for (int64_t i = begin, end = std::min(n, begin + kChunk); i < end; ++i) {
-          Img im{buffers.data(), buffers.data() + per, C, H, W, b.keys[i], b.rows[i], &scratch};
-          std::memcpy(im.cur, src + i * per, static_cast<size_t>(per));
+          Img im{{buffers.data(), buffers.data() + per, C, H, W, scratch}, b.keys[i], b.rows[i]};
+          std::memcpy(im.image.pixels, src + i * per, static_cast<size_t>(per));
           stage.run_image(im, ctx);
-          std::memcpy(dst + i * per, im.cur, static_cast<size_t>(per));
+          std::memcpy(dst + i * per, im.image.pixels, static_cast<size_t>(per));
         }
       }
     } catch (...) {
@@ -154,6 +135,7 @@ void via_cpu(const Stage& stage, Rows& b, const Ctx& ctx) {
   b.owned = true;
 }
 
+// A run of adjacent geometric ops: their maps composed, one resampling.
 class GeometricStage : public Stage {
  public:
   GeometricStage(std::vector<OpRef> ops, Interp interp) : ops_(std::move(ops)), interp_(interp) {}
@@ -162,17 +144,19 @@ class GeometricStage : public Stage {
     Affine m;
     for (const auto& op : ops_) {
       Draws r(ctx.seed, key, op.stream);
-      m = then(m, draw_geometric(op.name, op.args, r, H, W, param_ptr(ctx, row, op.col)));
+      const auto& map = std::get<Geometric>(op.op->run).map;
+      m = then(m, map(op.args, r, static_cast<double>(H), static_cast<double>(W), Params{param_ptr(ctx, row, op.col)}));
     }
     return inverse(m);
   }
 
   void run_image(Img& im, const Ctx& ctx) const override {
-    Affine inv = inverse_map(im.key, im.row, ctx, im.H, im.W);
+    Image& x = im.image;
+    Affine inv = inverse_map(im.key, im.row, ctx, x.height, x.width);
     if (inv.identity()) return;
-    im.scratch->resize(static_cast<size_t>(warp_scratch(im.H, im.W)));
-    warp_image(im.cur, im.spare, im.C, im.H, im.W, inv, interp_, im.scratch->data());
-    std::swap(im.cur, im.spare);
+    x.scratch.resize(static_cast<size_t>(warp_scratch(x.height, x.width)));
+    warp_image(x.pixels, x.spare, x.channels, x.height, x.width, inv, interp_, x.scratch.data());
+    std::swap(x.pixels, x.spare);
   }
 
   void run_batch(Rows& b, const Ctx& ctx) const override {
@@ -193,67 +177,38 @@ class GeometricStage : public Stage {
   Interp interp_;
 };
 
-class PixelStage : public Stage {
+// Any other op: its draw, then its apply, image by image on the CPU or on
+// the whole batch with its tensor version.
+class OpStage : public Stage {
  public:
-  explicit PixelStage(OpRef op) : op_(std::move(op)) {}
+  explicit OpStage(OpRef op) : op_(std::move(op)), run_(std::get<PerImage>(op_.op->run)) {}
+
+  double draw(Draws& r, const Ctx& ctx, int64_t row) const {
+    return run_.draw ? run_.draw(op_.args, r, Params{param_ptr(ctx, row, op_.col)}) : 0.0;
+  }
 
   void run_image(Img& im, const Ctx& ctx) const override {
     Draws r(ctx.seed, im.key, op_.stream);
-    double v = draw_pixel(op_.name, op_.args, r, param_ptr(ctx, im.row, op_.col));
-    if (op_.name == "blur") im.scratch->resize(static_cast<size_t>(pixel_scratch(im.H, im.W)));
-    pixel_image(op_.name, v, r, im.cur, im.C, im.H, im.W, im.scratch->data());
+    double v = draw(r, ctx, im.row);
+    run_.image(op_.args, v, r, im.image);
   }
 
   void run_batch(Rows& b, const Ctx& ctx) const override {
-    if (op_.name == "noise" || op_.name == "blur") return via_cpu(*this, b, ctx);
-    auto values = draw_per_row<double>(b, ctx, op_, torch::kDouble, [&](Draws& r, float* params) {
-      return draw_pixel(op_.name, op_.args, r, params);
-    });
-    b.images = pixel_tensor(op_.name, b.images, values);
+    if (!run_.tensor) return via_cpu(*this, b, ctx);
+    const int64_t n = b.images.size(0);
+    auto values = torch::empty({n}, torch::kDouble);
+    auto* v = values.data_ptr<double>();
+    for (int64_t i = 0; i < n; ++i) {
+      Draws r(ctx.seed, b.keys[i], op_.stream);
+      v[i] = draw(r, ctx, b.rows[i]);
+    }
+    b.images = run_.tensor(b.images, values);
     b.owned = true;
   }
 
  private:
   OpRef op_;
-};
-
-class MorphStage : public Stage {
- public:
-  explicit MorphStage(OpRef op) : op_(std::move(op)), dilate_(op_.name == "dilate") {}
-
-  void run_image(Img& im, const Ctx& ctx) const override {
-    Draws r(ctx.seed, im.key, op_.stream);
-    int64_t k = draw_kernel_size(op_.args, r, param_ptr(ctx, im.row, op_.col));
-    im.scratch->resize(static_cast<size_t>(morph_scratch(im.H, im.W, k) / 4 + 1));  // bytes, held in floats
-    morph_image(dilate_, k, im.cur, im.C, im.H, im.W, reinterpret_cast<uint8_t*>(im.scratch->data()));
-  }
-
-  void run_batch(Rows& b, const Ctx& ctx) const override {
-    auto ks = draw_per_row<int64_t>(b, ctx, op_, torch::kLong, [&](Draws& r, float* params) {
-      return draw_kernel_size(op_.args, r, params);
-    });
-    b.images = morph_tensor(dilate_, b.images, ks);
-    b.owned = true;
-  }
-
- private:
-  OpRef op_;
-  bool dilate_;
-};
-
-class ElasticStage : public Stage {
- public:
-  explicit ElasticStage(OpRef op) : op_(std::move(op)) {}
-
-  void run_image(Img& im, const Ctx& ctx) const override {
-    Draws r(ctx.seed, im.key, op_.stream);
-    elastic_image(im.cur, im.spare, im.C, im.H, im.W, op_.args[0], op_.args[1], r, *im.scratch);
-    std::swap(im.cur, im.spare);
-  }
-  void run_batch(Rows& b, const Ctx& ctx) const override { via_cpu(*this, b, ctx); }
-
- private:
-  OpRef op_;
+  const PerImage& run_;
 };
 
 class SeqStage : public Stage {
@@ -370,22 +325,18 @@ class Builder {
         stages.push_back(build(*n));
         continue;
       }
-      const OpInfo& info = *find_op(n->name);
-      if (info.kind == OpKind::Identity) continue;
-      OpRef op{n->name, n->args, ++streams_, 0};
+      const Op& info = *find_op(n->name);
+      if (std::holds_alternative<std::monostate>(info.run)) continue;  // does nothing itself
+      OpRef op{&info, n->args, ++streams_, 0};
       auto cols = column(n->name, info.params);
       op.col = cols.empty() ? 0 : cols[0];
-      if (info.kind == OpKind::Geometric) {
-        // Flips are exact under any interpolation and ask for none.
-        if (n->name != "hflip" && n->name != "vflip")
-          geo_interp = std::max(geo_interp, static_cast<int>(parse_interp(n->interp)));
+      if (const auto* geometric = std::get_if<Geometric>(&info.run)) {
+        if (geometric->interpolates) geo_interp = std::max(geo_interp, static_cast<int>(parse_interp(n->interp)));
         geo.push_back(std::move(op));
         continue;
       }
       flush();
-      if (info.kind == OpKind::Pixel) stages.push_back(std::make_unique<PixelStage>(std::move(op)));
-      if (info.kind == OpKind::Morphology) stages.push_back(std::make_unique<MorphStage>(std::move(op)));
-      if (info.kind == OpKind::Elastic) stages.push_back(std::make_unique<ElasticStage>(std::move(op)));
+      stages.push_back(std::make_unique<OpStage>(std::move(op)));
     }
     flush();
     if (stages.empty()) return std::make_unique<NoStage>();

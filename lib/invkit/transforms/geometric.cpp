@@ -60,54 +60,15 @@ void cos_sin_degrees(double deg, double& c, double& s) {
 
 }  // namespace
 
-Affine draw_geometric(const std::string& name, const std::vector<double>& args, Draws& r, int64_t height,
-                      int64_t width, float* params) {
+Affine rotation(double degrees) {
+  double c, s;
+  cos_sin_degrees(degrees, c, s);
+  return {c, s, 0, -s, c, 0};
+}
+
+Affine shear(double degrees) {
   Affine m;
-  auto put = [&](int i, double v) {
-    if (params) params[i] = static_cast<float>(v);
-  };
-  const double H = static_cast<double>(height), W = static_cast<double>(width);
-  if (name == "rotate") {
-    double angle = r.uniform(args[0], args[1]), c, s;
-    cos_sin_degrees(angle, c, s);
-    // Counter-clockwise on screen (y points down), as PIL's rotate.
-    m = {c, s, 0, -s, c, 0};
-    put(0, angle);
-  } else if (name == "translate") {
-    double dx = r.uniform(-args[0], args[0]) * W, dy = r.uniform(-args[1], args[1]) * H;
-    m.c = dx;
-    m.f = dy;
-    put(0, dx);
-    put(1, dy);
-  } else if (name == "scale") {
-    double s = r.uniform(args[0], args[1]);
-    m.a = m.e = s;
-    put(0, s);
-  } else if (name == "aspect") {
-    double ratio = std::exp(r.uniform(std::log(args[0]), std::log(args[1])));
-    m.a = std::sqrt(ratio);
-    m.e = 1 / m.a;
-    put(0, ratio);
-  } else if (name == "shear") {
-    double angle = r.uniform(args[0], args[1]);
-    m.b = std::tan(angle * kPi / 180.0);
-    put(0, angle);
-  } else if (name == "crop-resize") {
-    double area = r.uniform(args[0], args[1]), q = std::sqrt(area);
-    // The crop's centre, in pixels from the image's top-left corner.
-    double cx = W / 2 + r.uniform(-0.5, 0.5) * W * (1 - q);
-    double cy = H / 2 + r.uniform(-0.5, 0.5) * H * (1 - q);
-    m = {1 / q, 0, -(cx - W / 2) / q, 0, 1 / q, -(cy - H / 2) / q};
-    put(0, area);
-    put(1, cx);
-    put(2, cy);
-  } else if (name == "hflip" || name == "vflip") {
-    bool flip = r.bernoulli(args[0]);
-    if (flip) (name == "hflip" ? m.a : m.e) = -1;
-    put(0, flip);
-  } else {
-    throw Error("transform: " + name + " is not a geometric operation");
-  }
+  m.b = std::tan(degrees * kPi / 180.0);
   return m;
 }
 

@@ -11,9 +11,6 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
-
-#include "invkit/random.h"
 
 namespace invkit::transforms {
 
@@ -30,11 +27,12 @@ struct Affine {
 Affine then(const Affine& first, const Affine& second);  // second(first(p))
 Affine inverse(const Affine& m);
 
-// Draws the parameters of geometric op `name` for one image and returns the
-// map from input to output positions; writes its parameter columns to
-// `params` when not null.
-Affine draw_geometric(const std::string& name, const std::vector<double>& args, Draws& draws, int64_t height,
-                      int64_t width, float* params);
+// Rotation about the centre by `degrees`, counter-clockwise on screen (y
+// points down) as PIL's rotate; exact at multiples of 90 degrees, so quarter
+// turns are exact pixel permutations.
+Affine rotation(double degrees);
+// Horizontal shear x += tan(degrees) * y.
+Affine shear(double degrees);
 
 // Resamples one image (uint8 [C, H, W], contiguous) through `inv`, the map
 // from output to input positions. `scratch` holds warp_scratch(H, W) floats.

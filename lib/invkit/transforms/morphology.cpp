@@ -8,12 +8,6 @@
 
 namespace invkit::transforms {
 
-int64_t draw_kernel_size(const std::vector<double>& args, Draws& r, float* params) {
-  int64_t k = r.integer(static_cast<int64_t>(args[0]), static_cast<int64_t>(args[1]));
-  if (params) params[0] = static_cast<float>(k);
-  return k;
-}
-
 namespace {
 
 // On a padded copy A (stride Wp = W + k - 1, H + k - 1 rows, the border

@@ -6,14 +6,8 @@
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <vector>
-
-#include "invkit/random.h"
 
 namespace invkit::transforms {
-
-// k uniform in {kmin..kmax}; written to `params` when not null.
-int64_t draw_kernel_size(const std::vector<double>& args, Draws& draws, float* params);
 
 // Bytes of scratch space morph_image needs.
 int64_t morph_scratch(int64_t height, int64_t width, int64_t k);

@@ -171,7 +171,7 @@ class Parser {
     if (!std::isalpha(static_cast<unsigned char>(s_[pos_])))
       fail(b, b + 1, std::string("expected an operation name, found '") + s_[pos_] + "'");
     std::string name = word();
-    const OpInfo* info = find_op(name);
+    const Op* info = find_op(name);
     if (!info) fail(b, pos_, "unknown operation \"" + name + "\" (known: " + op_names() + ")");
     SpecNode n;
     n.name = name;
@@ -185,7 +185,8 @@ class Parser {
       relocate(p, b, pos_);
       return p;
     }
-    if (info->args.empty() && name != "identity") fail(b, pos_, name + " is a preset and takes no arguments");
+    // An op without arguments is a preset, unless it stands for itself (identity).
+    if (info->args.empty() && info->preset != name) fail(b, pos_, name + " is a preset and takes no arguments");
     ++pos_;  // '('
     size_t args_at = pos_;
     if (!peek(')')) {
@@ -199,7 +200,8 @@ class Parser {
           size_t vb = pos_;
           std::string value = word();
           if (key != "interp") fail(ab, pos_, "unknown keyword \"" + key + "\" (known: interp)");
-          if (info->kind != OpKind::Geometric) fail(ab, pos_, name + " takes no interp= (only geometric operations do)");
+          if (!std::holds_alternative<Geometric>(info->run))
+            fail(ab, pos_, name + " takes no interp= (only geometric operations do)");
           if (value != "nearest" && value != "bilinear" && value != "bicubic")
             fail(vb, pos_, "interp must be nearest, bilinear or bicubic, not \"" + value + "\"");
           n.interp = value;
@@ -222,7 +224,7 @@ class Parser {
     return n;
   }
 
-  static std::string arg_list(const OpInfo& info) {
+  static std::string arg_list(const Op& info) {
     std::string s;
     for (const auto& a : info.args) s += (s.empty() ? "" : ",") + a;
     return s;

@@ -9,7 +9,7 @@
 #include "invkit/error.h"
 #include "invkit/transforms/geometric.h"
 #include "invkit/transforms/morphology.h"
-#include "invkit/transforms/pixel.h"
+#include "invkit/transforms/ops.h"
 #include "invkit/transforms/transform.h"
 
 namespace it = invkit::transforms;
@@ -40,6 +40,10 @@ torch::Tensor image(const std::vector<std::vector<int>>& rows) {
 int64_t max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kInt) - b.to(torch::kInt)).abs().max().item<int64_t>();
 }
+
+// How the operation called `name` runs.
+const it::Geometric& geometric(const std::string& name) { return std::get<it::Geometric>(it::find_op(name)->run); }
+const it::PerImage& per_image(const std::string& name) { return std::get<it::PerImage>(it::find_op(name)->run); }
 
 }  // namespace
 
@@ -281,8 +285,8 @@ TEST(Transform, TensorPathsMatchTheCPUKernels) {
   auto inv = torch::empty({n, 6}, torch::kDouble);
   for (int64_t i = 0; i < n; ++i) {
     invkit::Draws r(1, i, 1);
-    it::Affine m = it::then(it::draw_geometric("rotate", {-180, 180}, r, 9, 12, nullptr),
-                            it::draw_geometric("scale", {0.7, 1.3}, r, 9, 12, nullptr));
+    it::Affine m = it::then(geometric("rotate").map({-180, 180}, r, 9, 12, {}),
+                            geometric("scale").map({0.7, 1.3}, r, 9, 12, {}));
     m = it::inverse(m);
     double v[6] = {m.a, m.b, m.c, m.d, m.e, m.f};
     for (int j = 0; j < 6; ++j) inv[i][j] = v[j];
@@ -311,10 +315,13 @@ TEST(Transform, TensorPathsMatchTheCPUKernels) {
   for (const char* op : {"background", "brightness", "contrast", "gamma", "invert"}) {
     auto values = torch::empty({n}, torch::kDouble);
     for (int64_t i = 0; i < n; ++i) values[i] = std::string(op) == "invert" ? i % 2 : (std::string(op) == "background" ? 3 + i : 0.5 + 0.1 * i);
-    auto tensor = it::pixel_tensor(op, x, values);
+    auto tensor = per_image(op).tensor(x, values);
     auto kernel = x.clone();
-    for (int64_t i = 0; i < n; ++i)
-      it::pixel_image(op, values[i].item<double>(), invkit::Draws(0, 0, 0), kernel[i].data_ptr<uint8_t>(), 2, 9, 12, nullptr);
+    std::vector<float> scratch;
+    for (int64_t i = 0; i < n; ++i) {
+      it::Image im{kernel[i].data_ptr<uint8_t>(), nullptr, 2, 9, 12, scratch};
+      per_image(op).image({}, values[i].item<double>(), invkit::Draws(0, 0, 0), im);
+    }
     EXPECT_LE(max_abs_diff(tensor, kernel), 1) << op;
   }
 }
