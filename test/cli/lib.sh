@@ -31,6 +31,18 @@ expect_fail() {
   [ "$(wc -l <"$WORK/.err")" -eq 1 ] || fail "$*: error is not one line: $(cat "$WORK/.err")"
 }
 
+# interrupt SIGNAL LOG CMD...: runs CMD in the background (stderr to
+# sig.err), sends it SIGNAL once LOG holds a record, and sets rc to its exit
+# status.
+interrupt() {
+  local signal=$1 log=$2 pid; shift 2
+  "$@" 2>sig.err &
+  pid=$!
+  for _ in $(seq 600); do [ -s "$log" ] && break; sleep 0.1; done
+  kill -"$signal" "$pid"
+  rc=0; wait "$pid" || rc=$?
+}
+
 # json FILE FILTER: a value from inspect --json, via python3 (no jq needed).
 json() { inspect --json "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
 

@@ -69,11 +69,7 @@ test_resume() {
 
 # SIGINT: checkpoint, message, exit 1; the checkpoint resumes.
 test_sigint() {
-  train-classifier train.st "${quick[@]}" --epochs 1000 -o sig.st --log sig.jsonl 2>sig.err &
-  pid=$!
-  for _ in $(seq 600); do [ -s sig.jsonl ] && break; sleep 0.1; done
-  kill -INT $pid
-  rc=0; wait $pid || rc=$?
+  interrupt INT sig.jsonl train-classifier train.st "${quick[@]}" --epochs 1000 -o sig.st --log sig.jsonl
   [ "$rc" -eq 1 ] || fail "SIGINT: exit $rc"
   grep -q "train-classifier: error: interrupted by SIGINT at epoch .* saved sig.st.last" sig.err || fail "SIGINT message: $(cat sig.err)"
   [ -s sig.st.last ] || fail "no checkpoint after SIGINT"

@@ -63,11 +63,7 @@ PY
 
 # SIGTERM: the checkpoint is saved at the next iteration boundary, exit 1.
 test_sigterm() {
-  train-generator set.st -o sig.st --iters 1000000 "${TINY[@]}" --log sig.jsonl -q 2> sig.err &
-  pid=$!
-  for _ in $(seq 100); do [ -s sig.jsonl ] && break; sleep 0.1; done
-  kill -TERM $pid
-  rc=0; wait $pid || rc=$?
+  interrupt TERM sig.jsonl train-generator set.st -o sig.st --iters 1000000 "${TINY[@]}" --log sig.jsonl -q
   [ "$rc" -eq 1 ] || fail "SIGTERM exit $rc: $(cat sig.err)"
   grep -q 'train-generator: error: interrupted by SIGTERM at iteration [0-9]*; saved sig.st (continue with --resume sig.st)' sig.err || fail "signal message: $(cat sig.err)"
   [ "$(json sig.st "d['manifest']['iteration'] >= 1")" = True ] || fail "signal checkpoint"

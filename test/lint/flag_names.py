@@ -14,6 +14,8 @@ import os
 import re
 import sys
 
+import lint
+
 EXEMPT = {"cli", "report"}
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 FLAG = re.compile(r"(?<![\w-])--[a-z]")
@@ -60,18 +62,5 @@ def self_test():
     return 0
 
 
-def main():
-    if sys.argv[1] == "--self-test":
-        return self_test()
-    errors, count = check(sys.argv[1])
-    for e in errors:
-        print(e)
-    if errors:
-        print(f"flag_names: {len(errors)} flag(s) in library messages")
-        return 1
-    print(f"flag_names: {count} files, no flag in a library message")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lint.main("flag_names", check, self_test))

@@ -13,6 +13,8 @@ import os
 import re
 import sys
 
+import lint
+
 # Who may include whom (besides itself and the top-level headers).
 ALLOWED = {
     "io": set(),                      # file formats: bytes <-> tensors and JSON
@@ -92,18 +94,5 @@ def self_test():
     return 0
 
 
-def main():
-    if sys.argv[1] == "--self-test":
-        return self_test()
-    errors, count = check(sys.argv[1])
-    for e in errors:
-        print(e)
-    if errors:
-        print(f"include_rules: {len(errors)} forbidden include(s); the rules are in test/lint/include_rules.py")
-        return 1
-    print(f"include_rules: {count} files, every include follows the rules")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lint.main("include_rules", check, self_test))
