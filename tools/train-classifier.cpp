@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   invkit::cli::Tool tool(
       "train-classifier",
       "Train a classifier (resnet20/32/44/56 or cnn) with a balancing rule and loss; CKPT keeps the best epoch by "
-      "validation accuracy, CKPT.last the last. Test metrics go to stdout as JSON and into CKPT's manifest.",
+      "validation accuracy (--keep last: the last), CKPT.last the last. Test metrics go to stdout as JSON and into CKPT's manifest.",
       "  train-classifier train.st --val val.st --test test.st --arch resnet20 --epochs 50 --step1 30 --step2 40 -o erm.st\n"
       "  train-classifier lt.st --val val.st --rule drw --loss ldam -o ldam-drw.st --log train.jsonl\n"
       "  train-classifier lt.st --val val.st -o erm.st --epochs 50 --resume erm.st.last\n"
@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
                  "GIT: keep a generated example of class y with probability max((K - n_y) / (K - n_min), 0)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--gen-delayed", cfg.git.delayed, "GIT: only after --step1 epochs (when DRS/DRW switch on)");
+  app.add_option("--keep", cfg.keep, "which epoch OUTPUT keeps: best (by validation accuracy) or last (the final "
+                                     "weights, as the paper's code tests them)")
+      ->check(CLI::IsMember({"best", "last"}));
   app.add_option("--save-every", cfg.save_every, "write OUTPUT.last every N epochs")->check(CLI::PositiveNumber);
   app.add_option("--resume", cfg.resume, "continue from OUTPUT.last (repeat the other options)");
   app.add_flag("--allow-empty-classes", cfg.allow_empty_classes, "train even if a class has no training example");

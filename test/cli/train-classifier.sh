@@ -98,6 +98,7 @@ test_errors() {
   [ ! -e x.st ] || fail "a checkpoint was written after a bad loss"
   expect_fail 2 "unknown architecture 'resnet19'" train-classifier train.st "${quick[@]}" --arch resnet19 -o x.st
   expect_fail 2 "expected ce, ldam or focal" train-classifier train.st "${quick[@]}" --loss hinge -o x.st
+  expect_fail 2 "--keep: first not in {best,last}" train-classifier train.st "${quick[@]}" --keep first -o x.st
   expect_fail 2 "expected erm, resample, reweight, drw or drs" train-classifier train.st "${quick[@]}" --rule smote -o x.st
   expect_fail 2 "rotat" train-classifier train.st "${quick[@]}" --augment 'rotate(1,2,3,4)' -o x.st
   expect_fail 2 "output is required\|--output is required" train-classifier train.st "${quick[@]}"

@@ -126,6 +126,17 @@ std::pair<std::string, std::string> best_git(const TransformResults& t, const st
   return {git.front(), "the first GIT method"};
 }
 
+// Whether two runs are one checkpoint: the same classes with the same eKLD,
+// and the same test metrics (or none in both).
+bool same_run(const RunResult& a, const RunResult& b) {
+  if (a.classes.empty() || a.classes.size() != b.classes.size()) return false;
+  for (size_t i = 0; i < a.classes.size(); ++i)
+    if (a.classes[i].name != b.classes[i].name || a.classes[i].n_train != b.classes[i].n_train ||
+        a.classes[i].ekld != b.classes[i].ekld)
+      return false;
+  return a.has_test == b.has_test && a.accuracy == b.accuracy && a.balanced_accuracy == b.balanced_accuracy;
+}
+
 }  // namespace
 
 bool is_git(const std::string& method) {
@@ -158,6 +169,16 @@ TransformAnalysis analyze(const TransformResults& t) {
     for (const auto& [seed, r] : runs) a.spearman[name].push_back(run_spearman(seed, r));
     if (runs.size() >= 2) a.pooled.push_back(pooled_slope(name, runs));
   }
+  for (size_t i = 0; i < names.size(); ++i)
+    for (size_t j = i + 1; j < names.size(); ++j) {
+      SameResults same{names[i], names[j], {}};
+      for (const auto& [seed, r] : t.methods.at(names[i])) {
+        const auto& other = t.methods.at(names[j]);
+        auto it = other.find(seed);
+        if (it != other.end() && same_run(r, it->second)) same.seeds.push_back(seed);
+      }
+      if (!same.seeds.empty()) a.same.push_back(same);
+    }
   std::vector<std::string> git;
   for (const auto& name : names) {
     if (!is_git(name)) continue;

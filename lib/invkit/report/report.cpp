@@ -249,6 +249,15 @@ std::string comparison_finding(const Comparison& c) {
 }
 
 // The tables under a transform's main table.
+// The note on two methods with the same results (SameResults).
+std::string same_sentence(const SameResults& same) {
+  return same.second + " has the same results as " + same.first + " in " +
+         (same.seeds.size() == 1 ? "seed " : "seeds ") + seed_list(same.seeds) +
+         " (every per-class eKLD and test metric): one checkpoint under two names (e.g. DRS whose best validation "
+         "epoch came before its balanced sampling began); there their rows and statistics agree by construction, "
+         "not as evidence.";
+}
+
 void spearman_table(std::ostream& md, const TransformResults& t, const TransformAnalysis& a,
                     const std::vector<int64_t>& seeds) {
   md << "Spearman correlation between class size and eKLD in each run, with its two-sided permutation p-value:\n\n"
@@ -566,6 +575,7 @@ std::vector<std::string> findings(const TransformResults& t, const TransformAnal
     out.push_back(pooled_finding(m, t.methods.at(m), p == a.pooled.end() ? nullptr : &*p));
   }
   for (const auto& c : a.comparisons) out.push_back(comparison_finding(c));
+  for (const auto& same : a.same) out.push_back(same_sentence(same));
   if (out.empty())
     out.push_back("Nothing to compare: every method is GIT (X-git) or the oracle (" + t.oracle +
                   "), and none has a base method or the oracle beside it.");
@@ -682,6 +692,7 @@ std::string render_markdown(const Results& results, const ReportOptions& options
     if (!no_test.empty())
       md << "\u2020 No test metrics for " << join(no_test, ", ")
          << ": train-classifier ran without `--test`; those seeds are left out of the accuracy cells.\n\n";
+    for (const auto& same : analyses[ti].same) md << same_sentence(same) << "\n\n";
     if (options.plot_link)
       md << "![eKLD against training class size under " << t.name << "](" << url_path(options.plot_link(t.name))
          << ")\n\n";

@@ -199,10 +199,20 @@ struct Comparison {
   std::vector<PairedChange> changes;  // tail eKLD, few-shot accuracy, balanced accuracy
 };
 
+// Two methods with the same results in some seeds: every per-class eKLD and
+// every test metric equal, i.e. one checkpoint under two names (DRS whose best
+// validation epoch came before its balanced sampling began is ERM's run up to
+// then). Their statistics agree by construction there, not by evidence.
+struct SameResults {
+  std::string first, second;   // in method order
+  std::vector<int64_t> seeds;  // where they are the same
+};
+
 struct TransformAnalysis {
   std::map<std::string, std::vector<RunSpearman>> spearman;  // method -> its runs, by seed
   std::vector<PooledSlope> pooled;       // methods with at least 2 seeds, in method order
   std::vector<Comparison> comparisons;   // X-git vs X in method order, then oracle vs best GIT
+  std::vector<SameResults> same;         // pairs of methods, in method order
 };
 
 // Every statistic of one transform (deterministic: kStatsSeed).

@@ -73,6 +73,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"gen_threshold", git.threshold},
           {"gen_delayed", git.delayed},
           {"save_every", save_every},
+          {"keep", keep},
           {"allow_empty_classes", allow_empty_classes},
           {"many", shots.many},
           {"few", shots.few},
@@ -317,6 +318,8 @@ void set_up(Run& run, const nlohmann::json& history_entry) {
   if (config.epochs < 1) throw UsageError(param("epochs") + " must be at least 1");
   if (config.batch < 1) throw UsageError(param("batch") + " must be at least 1");
   if (config.save_every < 1) throw UsageError(param("save_every") + " must be at least 1");
+  if (config.keep != "best" && config.keep != "last")
+    throw UsageError(param("keep") + " " + config.keep + ": expected best or last");
   if (config.git.enabled() && !(config.git.frac > 0 && config.git.frac <= 1))
     throw UsageError(param("gen_frac") + " must be in (0, 1]");
 
@@ -419,13 +422,15 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
     if (observer.record) observer.record(record);
     run.last_metrics = record;
 
-    // Checkpoint policy: CKPT keeps the best epoch (the last one without
-    // --val), CKPT.last every --save-every epochs and at the end.
+    // Checkpoint policy: CKPT keeps the best epoch by validation accuracy
+    // (the last one without a validation set), or the last one (keep =
+    // last, as the paper's code tests its final weights); CKPT.last every
+    // save_every epochs and at the end.
     run.at.epoch = epoch + 1;
     run.at.step_in_epoch = 0;
     const bool final_epoch = epoch + 1 == config.epochs;
     const bool due = final_epoch || (epoch + 1) % config.save_every == 0;
-    if (improved && (in.val || due)) save(run, config.output);
+    if (config.keep == "last" ? final_epoch : improved && (in.val || due)) save(run, config.output);
     if (due) {
       save(run, last);
       run.last_saved = "the last good checkpoint is " + last + " (epoch " + std::to_string(epoch + 1) + ")";
@@ -433,6 +438,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
   }
 
   nlohmann::json report = {{"checkpoint", config.output}, {"best_epoch", run.at.best_epoch}, {"epochs", config.epochs}};
+  if (config.keep == "last") report["kept_epoch"] = config.epochs;
   if (in.val) report["val"] = run.at.best_val;
   if (in.test) report["test"] = test_best(run);
   return report;

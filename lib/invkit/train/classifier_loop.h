@@ -17,7 +17,8 @@ namespace invkit::train {
 
 // train-classifier's options; written into the checkpoint as "training".
 struct TrainConfig {
-  std::string output;           // CKPT (best); CKPT + ".last" is the last epoch
+  std::string output;           // CKPT (the kept epoch); CKPT + ".last" is the last epoch
+  std::string keep = "best";    // which epoch CKPT keeps: best (validation accuracy) or last
   std::string arch = "resnet32";  // resnet20|32|44|56|cnn
   std::string loss = "ce";      // ce|ldam|focal
   std::string rule = "erm";     // erm|resample|reweight|drw|drs

@@ -633,3 +633,34 @@ TEST(Report, ShotGroupsRedrawnFromThePerClassRows) {
   EXPECT_FALSE(r.transforms[0].methods["erm"][0].many);
   EXPECT_FALSE(r.transforms[0].methods["erm"][0].tail_ekld);
 }
+
+TEST(Report, SameResultsUnderTwoNamesAreSaid) {
+  Results r;
+  r.root = "runs";
+  auto test = [](const std::string& path) {
+    return manifest_test(path.find("s1/drs") == 0 ? manifest(0.6, 0.4) : manifest(0.7, 0.3));
+  };
+  // Seed 0: drs is erm's checkpoint (same eKLD, same test metrics); seed 1:
+  // another test accuracy, so not the same.
+  for (int64_t s : {0, 1}) {
+    const std::string d = "s" + std::to_string(s) + "/";
+    json ekld = {{"checkpoints", json::array({entry(d + "erm.st", -0.5, 0.9), entry(d + "drs.st", -0.5, 0.9),
+                                              entry(d + "oracle.st", 0.0, 0.1)})}};
+    add_ekld(r, s, "dil", ekld, "e.json", test);
+  }
+  finish(r);
+  const auto a = analyze(r.transforms[0]);
+  ASSERT_EQ(a.same.size(), 1u);
+  EXPECT_EQ(a.same[0].first, "erm");
+  EXPECT_EQ(a.same[0].second, "drs");
+  EXPECT_EQ(a.same[0].seeds, (std::vector<int64_t>{0}));
+  const std::string said =
+      "drs has the same results as erm in seed 0 (every per-class eKLD and test metric): one checkpoint under two "
+      "names (e.g. DRS whose best validation epoch came before its balanced sampling began); there their rows and "
+      "statistics agree by construction, not as evidence.";
+  auto f = findings(r.transforms[0]);
+  EXPECT_EQ(f.back(), said);
+  const std::string md = render_markdown(r, {});
+  EXPECT_NE(md.find("\n" + said + "\n\n"), std::string::npos) << md;  // under the table
+  EXPECT_NE(md.find("* " + said + "\n"), std::string::npos) << md;      // and in the findings
+}

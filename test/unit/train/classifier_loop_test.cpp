@@ -114,6 +114,43 @@ TEST(Train, ResumeEqualsUninterrupted) {
   torch::set_num_threads(2);
 }
 
+TEST(Train, KeepLastKeepsTheFinalWeightsAndTestsThem) {
+  torch::set_num_threads(1);
+  train::TrainInputs in;
+  in.train = quadrants(0, 4, {40, 20, 10, 5});
+  in.val = quadrants(4, 5);
+  in.test = quadrants(4, 6);
+  in.train_name = "train";
+  in.val_name = "val";
+  in.test_name = "test";
+  auto best = quick(temp_path("best.st"));
+  best.lr = 0.5;  // a high rate makes the validation accuracy move about
+  auto last = best;
+  last.output = temp_path("last.st");
+  last.keep = "last";
+  torch::manual_seed(3);
+  auto rb = train::train_classifier(best, in, torch::kCPU, {});
+  torch::manual_seed(3);
+  auto rl = train::train_classifier(last, in, torch::kCPU, {});
+  // The same run: the same best epoch; CKPT is the final epoch's weights.
+  EXPECT_EQ(rl["best_epoch"], rb["best_epoch"]);
+  EXPECT_EQ(rl["kept_epoch"], 4);
+  EXPECT_FALSE(rb.contains("kept_epoch"));
+  auto kept = all_tensors(last.output), final = all_tensors(last.output + ".last");
+  ASSERT_EQ(kept.size(), final.size());
+  for (size_t i = 0; i < kept.size(); ++i) EXPECT_TRUE(torch::equal(kept[i].second, final[i].second)) << kept[i].first;
+  const auto m = io::manifest_of(io::Safetensors::read(last.output));
+  EXPECT_EQ(m["epoch"], 4);
+  EXPECT_EQ(m["training"]["keep"], "last");
+  EXPECT_EQ(m["metrics"]["test"]["accuracy"], rl["test"]["accuracy"]);
+  // With the best epoch before the last, the two checkpoints differ.
+  ASSERT_NE(rb["best_epoch"], 4);
+  EXPECT_FALSE(torch::equal(all_tensors(best.output)[0].second, kept[0].second));
+  last.keep = "first";
+  EXPECT_THROW(train::train_classifier(last, in, torch::kCPU, {}), invkit::UsageError);
+  torch::set_num_threads(2);
+}
+
 TEST(Train, InputErrors) {
   train::TrainInputs in;
   in.train = quadrants(0, 6, {5, 0, 5, 5});
