@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
   app.add_option("--few", opt.few,
                  "... and few-shot classes (the tail eKLD's) fewer than N (default 20 when only --many is given)");
   app.add_option("--transforms", opt.order.transforms,
-                 "transforms (folder names) in report order, e.g. rot,bg,dil; the rest follow by name; a name without results is ignored")
+                 "transforms (folder names) in report order, e.g. rot,bg,dil; the rest follow by name; a name "
+                 "without results is ignored")
       ->delimiter(',');
   app.add_option("--methods", opt.order.methods,
                  "methods (checkpoint names) in report order, e.g. erm,drs,drs-git; the rest follow as measure-ekld "

@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   invkit::cli::Tool tool(
       "train-classifier",
       "Train a classifier (resnet20/32/44/56 or cnn) with a balancing rule and loss; CKPT keeps the best epoch by "
-      "validation accuracy (--keep last: the last), CKPT.last the last. Test metrics go to stdout as JSON and into CKPT's manifest.",
+      "validation accuracy (--keep last: the last), CKPT.last the last. Test metrics go to stdout as JSON and into "
+      "CKPT's manifest.",
       "  train-classifier train.st --val val.st --test test.st --arch resnet20 --epochs 50 --step1 30 --step2 40 -o erm.st\n"
       "  train-classifier lt.st --val val.st --rule drw --loss ldam -o ldam-drw.st --log train.jsonl\n"
       "  train-classifier lt.st --val val.st -o erm.st --epochs 50 --resume erm.st.last\n"

@@ -138,7 +138,8 @@ torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) 
   if (sheet_w && sheet_h) sheet_bytes = io::checked_product({*sheet_w + pad, *sheet_h + pad}, set.channels());
   if (!sheet_bytes || *sheet_bytes > static_cast<uint64_t>(std::numeric_limits<int>::max()))
     throw UsageError(param("per_class") + " " + std::to_string(per_class) + ": a contact sheet of " +
-                     std::to_string(classes) + " classes x " + std::to_string(per_class) + " images of " + std::to_string(set.height()) + "x" +
+                     std::to_string(classes) + " classes x " + std::to_string(per_class) + " images of " +
+                     std::to_string(set.height()) + "x" +
                      std::to_string(set.width()) + " is too large for a PNG");
   torch::Tensor images = set.images.to(torch::kCPU);
   torch::Tensor labels = set.labels.to(torch::kCPU).contiguous();

@@ -24,7 +24,8 @@ struct EkldCheckpoint {
 };
 
 struct EkldResult {
-  nlohmann::json settings = nlohmann::json::object();  // data, transform or generator, per_class, samples, seed, many, few
+  // data, transform or generator, per_class, samples, seed, many, few
+  nlohmann::json settings = nlohmann::json::object();
   std::vector<EkldCheckpoint> checkpoints;
 };
 

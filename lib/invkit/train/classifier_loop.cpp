@@ -11,11 +11,11 @@
 #include "invkit/data/class_match.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
-#include "invkit/observer.h"
 #include "invkit/io/safetensors.h"
 #include "invkit/io/text.h"
 #include "invkit/models/classifier.h"
 #include "invkit/models/generator_sampling.h"
+#include "invkit/observer.h"
 #include "invkit/random.h"
 #include "invkit/train/losses.h"
 #include "invkit/train/rules.h"
@@ -140,7 +140,9 @@ EpochDraws draw_epoch(Run& run, int64_t epoch, const EpochPlan& plan) {
   const TrainConfig& config = run.config;
   const int64_t n = run.in.train.size();
   if (plan.balanced_sampling && !run.balanced) run.balanced.emplace(run.in.train.labels, run.spec.num_classes);
-  auto sample = [&](torch::Generator& gen) { return plan.balanced_sampling ? run.balanced->draw(n, gen) : shuffled_order(n, gen); };
+  auto sample = [&](torch::Generator& gen) {
+    return plan.balanced_sampling ? run.balanced->draw(n, gen) : shuffled_order(n, gen);
+  };
   EpochDraws d;
   auto gen = cpu_generator(epoch_seed(config.seed, EpochStream::order, epoch));
   d.order = sample(gen).to(run.device);
@@ -336,7 +338,8 @@ void set_up(Run& run, const nlohmann::json& history_entry) {
   run.channels_last = run.device.is_cpu();
   if (run.channels_last) models::use_channels_last(*run.model);
   run.opt = std::make_unique<Sgd>(named_parameters(*run.model), config.momentum, config.wd);
-  run.class_weights = torch::tensor(effective_number_weights(run.counts, 0.9999), torch::kDouble).to(run.device, torch::kFloat);
+  run.class_weights =
+      torch::tensor(effective_number_weights(run.counts, 0.9999), torch::kDouble).to(run.device, torch::kFloat);
 
   run.base = checkpoint::describe_classifier(run.spec, run.norm, train.class_names, run.counts);
   if (!config.resume.empty()) {

@@ -258,7 +258,8 @@ void train_generator(GeneratorTrainer& trainer, const Dataset& data, const Gener
     std::filesystem::create_directories(run.samples_dir);
     const int64_t rows = std::min(run.sample_rows, data.size());
     sample_images = data.images.index_select(0, torch::linspace(0, data.size() - 1, rows).round().to(torch::kInt64));
-    sample_styles = models::style_codes(trainer.model_options().style_dim, sample_grid_seed(trainer.train_options().seed),
+    sample_styles = models::style_codes(trainer.model_options().style_dim,
+                                        sample_grid_seed(trainer.train_options().seed),
                                         torch::arange(run.sample_styles, torch::kInt64));
   }
   SignalGuard signals;  // SIGINT/SIGTERM: save and stop after the iteration
