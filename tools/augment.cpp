@@ -28,6 +28,7 @@ struct Options {
   std::string output;         // data set, or - for stdout
   std::string transform;      // spec (docs/augment.md)
   std::string generator;      // learned transform: a train-generator checkpoint
+  double style_temperature = 1.0;  // its style codes from N(0, t^2 I)
   int64_t samples = 1;        // transformed copies per image
   bool keep_original = false; // the untransformed image first
   bool record_params = false; // store the drawn parameters in `params`
@@ -58,19 +59,22 @@ int main(int argc, char** argv) {
                  "(grammar in docs/augment.md)");
   app.add_option("--generator", opt.generator,
                  "learned transform: draw T(x) from a train-generator checkpoint (random style codes) instead of --transform");
-  app.add_option("-k,--samples", opt.samples, "transformed copies per image")->check(CLI::PositiveNumber);
+  app.add_option("-k,--samples", opt.samples, "transformed copies per image")->check(invkit::cli::kPositive);
   app.add_flag("--keep-original", opt.keep_original, "put each untransformed image before its samples");
   app.add_flag("--record-params", opt.record_params,
                "store each row's drawn parameters in `params` (columns named in the manifest's params_columns)");
   app.add_option("--preview", opt.preview, "write a PNG grid: one row per image (first 8): original, then samples");
   app.add_option("--shard", opt.shard, "process only the i-th (0-based) of n contiguous, nearly equal parts of the input rows");
   app.add_option("--batch", opt.batch, "input images per transform call (memory bound; results do not depend on it)")
-      ->check(CLI::PositiveNumber);
+      ->check(invkit::cli::kPositive);
   tool.add_device().add_threads().add_seed().add_quiet().add_log("one JSON object for the run (rows, timings)");
+  tool.add_style_temperature(opt.style_temperature);
 
   return tool.run(argc, argv, [&] {
     if (opt.transform.empty() == opt.generator.empty())
       throw invkit::UsageError("give one of --transform SPEC or --generator GEN (see augment --help)");
+    if (opt.generator.empty() && tool.app().count("--style-temperature") > 0)
+      throw invkit::UsageError("--style-temperature needs --generator");
     const auto [shard_index, shard_count] =
         opt.shard.empty() ? std::pair<int64_t, int64_t>{0, 1} : invkit::cli::parse_shard_spec(opt.shard);
     invkit::io::refuse_binary_to_terminal(opt.output);
@@ -87,11 +91,12 @@ int main(int argc, char** argv) {
       names = transform->param_names();
     } else {
       generator = invkit::checkpoint::load_generator(opt.generator, device);
+      generator.style_temperature = opt.style_temperature;
       for (int64_t i = 0; i < generator.options.style_dim; ++i) names.push_back("style" + std::to_string(i));
     }
     auto draw = [&](const torch::Tensor& x, const torch::Tensor& keys, torch::Tensor* p) {
       if (transform) return transform->apply(x, seed, keys, p);
-      if (p) *p = invkit::models::style_codes(generator.options.style_dim, seed, keys);
+      if (p) *p = invkit::models::style_codes(generator.options.style_dim, seed, keys, generator.style_temperature);
       return invkit::models::generate(generator, x, seed, keys);
     };
 

@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
   exp->add_option("input", opt.input, "data set (- for stdin)")->required();
   exp->add_option("--to-dir", opt.to_dir, "write DIR/<class>/<row>.png (DIR must not exist or be empty)");
   exp->add_option("--sheet", opt.sheet, "write a contact sheet PNG: one row per class, its first --per-class images");
-  exp->add_option("--per-class", opt.per_class, "images per class on the contact sheet")->check(CLI::PositiveNumber);
+  exp->add_option("--per-class", opt.per_class, "images per class on the contact sheet")->check(invkit::cli::kPositive);
   exp->add_flag("--force", opt.force, "replace an existing non-empty --to-dir folder");
   exp->footer("Examples:\n  convert export fmnist.st --to-dir fmnist-png\n  convert export fmnist.st --sheet sheet.png --per-class 8");
 

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   app.add_option("data", opt.data, "data set to evaluate on, or - for stdin")->required();
   app.add_option("--transform", opt.transform, "transform SPEC applied to the images first");
   app.add_option("--csv", opt.csv, "also write per-class rows (class, name, train_count, support, accuracy) to FILE");
-  app.add_option("--batch", opt.batch, "images per forward pass")->check(CLI::PositiveNumber);
+  app.add_option("--batch", opt.batch, "images per forward pass")->check(invkit::cli::kPositive);
   invkit::cli::add_external_model_options(app, opt.external, false);
   tool.add_device().add_threads().add_seed().add_shot_groups(opt.shots.many, opt.shots.few);
   return tool.run(argc, argv, [&] {

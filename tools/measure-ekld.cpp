@@ -33,6 +33,7 @@ struct Options {
   std::vector<std::string> files;  // CKPT... DATA
   std::string transform;           // augment grammar
   std::string generator;           // a train-generator checkpoint
+  double style_temperature = 1.0;  // its style codes from N(0, t^2 I)
   int64_t per_class = 40;          // held-out images per class
   int64_t samples = 100;           // draws of T(.|x) per image
   int64_t batch = 128;             // transformed images per forward pass (larger is slower on CPU)
@@ -62,17 +63,20 @@ int main(int argc, char** argv) {
   auto* g = app.add_option("--generator", opt.generator, "a train-generator checkpoint in place of --transform");
   t->excludes(g);
   app.add_option("--per-class", opt.per_class, "held-out images per class (fewer if a class has fewer)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--samples", opt.samples, "draws of T(.|x) per image")->check(CLI::PositiveNumber);
-  app.add_option("--batch", opt.batch, "transformed images per forward pass")->check(CLI::PositiveNumber);
+      ->check(invkit::cli::kPositive);
+  app.add_option("--samples", opt.samples, "draws of T(.|x) per image")->check(invkit::cli::kPositive);
+  app.add_option("--batch", opt.batch, "transformed images per forward pass")->check(invkit::cli::kPositive);
   app.add_option("--csv", opt.csv, "also write the per-class rows to FILE");
   app.add_option("--plot", opt.plot, "write an SVG scatter of eKLD against training class size to FILE");
   app.add_option("--dump-logits", opt.dump_logits, "write original and transformed logits (safetensors) to FILE");
   invkit::cli::add_external_model_options(app, opt.external, true);
   tool.add_device().add_threads().add_seed().add_quiet().add_shot_groups(opt.many, opt.few);
+  tool.add_style_temperature(opt.style_temperature);
   return tool.run(argc, argv, [&] {
     if (opt.transform.empty() == opt.generator.empty())
       throw invkit::UsageError("give the transformation: --transform SPEC or --generator GEN");
+    if (opt.generator.empty() && tool.app().count("--style-temperature") > 0)
+      throw invkit::UsageError("--style-temperature needs --generator");
     const auto device = tool.device();
     const uint64_t seed = tool.common().seed;
     const std::string data_path = opt.files.back();
@@ -92,7 +96,9 @@ int main(int argc, char** argv) {
       };
     } else {
       generator = invkit::checkpoint::load_generator(opt.generator, device);
+      generator.style_temperature = opt.style_temperature;
       settings["generator"] = opt.generator;
+      settings["style_temperature"] = opt.style_temperature;
       draw = [&](const torch::Tensor& x, const torch::Tensor& keys) {
         return invkit::models::generate(generator, x.to(device), seed, keys).to(torch::kCPU);
       };

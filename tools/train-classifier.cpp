@@ -26,20 +26,20 @@ int main(int argc, char** argv) {
   // A later option overrides an earlier one, so scripts can append to a recipe.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("train", train_path, "training set (invkit data set), or - for stdin")->required();
-  app.add_option("-o,--output", cfg.output, "checkpoint of the best epoch; the last epoch goes to OUTPUT.last")->required();
+  app.add_option("-o,--output", cfg.output, "checkpoint of the kept epoch (--keep); the last epoch goes to OUTPUT.last")->required();
   app.add_option("--val", val_path, "validation set: accuracy each epoch, picks the best epoch");
-  app.add_option("--test", test_path, "test set: metrics of the best checkpoint at the end");
+  app.add_option("--test", test_path, "test set: metrics of the kept checkpoint at the end");
   app.add_option("--arch", cfg.arch, "resnet20|resnet32|resnet44|resnet56|cnn");
   app.add_option("--loss", cfg.loss, "ce|ldam|focal (ldam uses a normalized last layer)");
   app.add_option("--rule", cfg.rule, "erm|resample|reweight|drw|drs (drw/drs switch on after --step1 epochs)");
-  app.add_option("--epochs", cfg.epochs, "epochs")->check(CLI::PositiveNumber);
-  app.add_option("--warmup", cfg.warmup, "linear learning-rate warm-up epochs")->check(CLI::NonNegativeNumber);
-  app.add_option("--step1", cfg.step1, "lr x0.01 after this many epochs")->check(CLI::NonNegativeNumber);
-  app.add_option("--step2", cfg.step2, "lr x0.0001 after this many epochs")->check(CLI::NonNegativeNumber);
-  app.add_option("--batch", cfg.batch, "batch size")->check(CLI::PositiveNumber);
-  app.add_option("--lr", cfg.lr, "base learning rate")->check(CLI::NonNegativeNumber);
-  app.add_option("--momentum", cfg.momentum, "SGD momentum")->check(CLI::NonNegativeNumber);
-  app.add_option("--wd", cfg.wd, "weight decay")->check(CLI::NonNegativeNumber);
+  app.add_option("--epochs", cfg.epochs, "epochs")->check(invkit::cli::kPositive);
+  app.add_option("--warmup", cfg.warmup, "linear learning-rate warm-up epochs")->check(invkit::cli::kNonNegative);
+  app.add_option("--step1", cfg.step1, "lr x0.01 after this many epochs")->check(invkit::cli::kNonNegative);
+  app.add_option("--step2", cfg.step2, "lr x0.0001 after this many epochs")->check(invkit::cli::kNonNegative);
+  app.add_option("--batch", cfg.batch, "batch size")->check(invkit::cli::kPositive);
+  app.add_option("--lr", cfg.lr, "base learning rate")->check(invkit::cli::kNonNegative);
+  app.add_option("--momentum", cfg.momentum, "SGD momentum")->check(invkit::cli::kNonNegative);
+  app.add_option("--wd", cfg.wd, "weight decay")->check(invkit::cli::kNonNegative);
   app.add_option("--augment", cfg.augment, "transform SPEC applied to every training batch (oracle augmentation)");
   app.add_flag("--flip", cfg.flip, "random horizontal flips (not for characters)");
   app.add_option("--generator", cfg.git.generator, "GIT: generator checkpoint (train-generator) whose T(x) replaces part of each batch");
@@ -47,19 +47,20 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--gen-threshold", cfg.git.threshold,
                  "GIT: keep a generated example of class y with probability max((K - n_y) / (K - n_min), 0)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(invkit::cli::kNonNegative);
   app.add_flag("--gen-delayed", cfg.git.delayed, "GIT: only after --step1 epochs (when DRS/DRW switch on)");
   app.add_option("--keep", cfg.keep, "which epoch OUTPUT keeps: best (by validation accuracy) or last (the final "
                                      "weights, as the paper's code tests them)")
       ->check(CLI::IsMember({"best", "last"}));
-  app.add_option("--save-every", cfg.save_every, "write OUTPUT.last every N epochs")->check(CLI::PositiveNumber);
+  app.add_option("--save-every", cfg.save_every, "write OUTPUT.last every N epochs")->check(invkit::cli::kPositive);
   app.add_option("--resume", cfg.resume, "continue from OUTPUT.last (repeat the other options)");
   app.add_flag("--allow-empty-classes", cfg.allow_empty_classes, "train even if a class has no training example");
-  tool.add_device().add_threads().add_seed().add_quiet();
+  tool.add_device().add_threads().add_seed().add_quiet().add_style_temperature(cfg.git.style_temperature);
   tool.add_log("one JSON object per epoch (loss, accuracies, timings)").add_shot_groups(cfg.shots.many, cfg.shots.few);
   return tool.run(argc, argv, [&] {
-    if (cfg.git.generator.empty() && (app.count("--gen-frac") || app.count("--gen-threshold") || cfg.git.delayed))
-      throw invkit::UsageError("--gen-frac, --gen-threshold and --gen-delayed need --generator");
+    if (cfg.git.generator.empty() && (app.count("--gen-frac") || app.count("--gen-threshold") || cfg.git.delayed ||
+                                      app.count("--style-temperature")))
+      throw invkit::UsageError("--gen-frac, --gen-threshold, --gen-delayed and --style-temperature need --generator");
     if (cfg.output == "-") throw invkit::UsageError("--output must be a file (the checkpoint has a .last sibling)");
     if (cfg.step2 < cfg.step1) throw invkit::UsageError("--step2 must not come before --step1");
     cfg.seed = tool.common().seed;

@@ -41,29 +41,29 @@ int main(int argc, char** argv) {
   auto& app = tool.app();
   app.add_option("input", opt.input, "training set (invkit data set, - for stdin)")->required();
   app.add_option("-o,--output", opt.output, "generator checkpoint to write (required unless --layers)");
-  app.add_option("--iters", train.iters, "total training iterations")->check(CLI::PositiveNumber);
-  app.add_option("--batch", train.batch, "images per iteration")->check(CLI::PositiveNumber);
+  app.add_option("--iters", train.iters, "total training iterations")->check(invkit::cli::kPositive);
+  app.add_option("--batch", train.batch, "images per iteration")->check(invkit::cli::kPositive);
   app.add_option("--save-every", opt.save_every, "also save the checkpoint every N iterations (0 = only at the end)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(invkit::cli::kNonNegative);
   app.add_option("--sample-every", opt.sample_every, "write a sample grid every N iterations (needs --samples-dir)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(invkit::cli::kNonNegative);
   app.add_option("--samples-dir", opt.samples_dir, "folder for sample grids iter_NNNNNNNN.png");
   app.add_option("--resume", opt.resume, "continue the run saved in GEN (its options and seed; --iters is the total)");
   app.add_flag("--balanced", train.balanced, "class-balanced sampling of training images");
   app.add_flag("--flip", train.flip, "random horizontal flips (wrong for characters)");
-  app.add_option("--lr", train.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--lr", train.lr, "Adam learning rate")->check(invkit::cli::kPositive);
   app.add_option("--step-size", train.step_size, "halve the learning rate every N iterations")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--gen-dim", model.dim, "generator filters in the first layer")->check(CLI::PositiveNumber);
-  app.add_option("--style-dim", model.style_dim, "length of the style code")->check(CLI::PositiveNumber);
-  app.add_option("--mlp-dim", model.mlp_dim, "hidden width of the style MLP")->check(CLI::PositiveNumber);
-  app.add_option("--downsample", model.n_downsample, "content encoder downsamplings")->check(CLI::NonNegativeNumber);
+      ->check(invkit::cli::kPositive);
+  app.add_option("--gen-dim", model.dim, "generator filters in the first layer")->check(invkit::cli::kPositive);
+  app.add_option("--style-dim", model.style_dim, "length of the style code")->check(invkit::cli::kPositive);
+  app.add_option("--mlp-dim", model.mlp_dim, "hidden width of the style MLP")->check(invkit::cli::kPositive);
+  app.add_option("--downsample", model.n_downsample, "content encoder downsamplings")->check(invkit::cli::kNonNegative);
   app.add_option("--res-blocks", model.n_res, "residual blocks in content encoder and decoder")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--dis-dim", model.dis_dim, "discriminator filters in the first layer")->check(CLI::PositiveNumber);
+      ->check(invkit::cli::kNonNegative);
+  app.add_option("--dis-dim", model.dis_dim, "discriminator filters in the first layer")->check(invkit::cli::kPositive);
   app.add_option("--dis-layers", model.dis_layers, "discriminator stride-2 layers per scale")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--dis-scales", model.dis_scales, "discriminator scales")->check(CLI::PositiveNumber);
+      ->check(invkit::cli::kPositive);
+  app.add_option("--dis-scales", model.dis_scales, "discriminator scales")->check(invkit::cli::kPositive);
   app.add_flag("--layers", opt.layers, "print each layer's output shape for DATA's image size and exit");
   tool.add_device().add_threads().add_seed().add_quiet().add_log("one JSON object per iteration (losses, lr)");
 

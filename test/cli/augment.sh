@@ -164,6 +164,31 @@ PY
   [ ! -e x.st ] && [ ! -e x.st.tmp ] || fail "partial output left behind"
 }
 
+# --style-temperature: codes from N(0, t^2 I), recorded as drawn; t = 0 makes
+# every sample of an image the same; it needs a generator.
+test_style_temperature() {
+  tiny_generator
+  augment --generator gen.st --samples 3 --record-params --seed 5 gset.st -o t1.st
+  augment --generator gen.st --samples 3 --record-params --seed 5 --style-temperature 0.5 gset.st -o half.st
+  augment --generator gen.st --samples 3 --record-params --seed 5 --style-temperature 0 gset.st -o cold.st
+  python3 - <<'PY' || fail "--style-temperature"
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+def data(path, name):
+    return invkit_set.raw_tensors(path)[name]
+p1, ph, p0 = (list(invkit_set.tensor(f, "params")[1]) for f in ("t1.st", "half.st", "cold.st"))
+assert all(abs(h - 0.5 * a) < 1e-6 for a, h in zip(p1, ph)), (p1[:4], ph[:4])
+assert all(v == 0 for v in p0), p0[:4]
+img = data("cold.st", "images")
+per = len(img) // (3 * 6)  # 6 images, 3 samples each, rows image-major
+rows = [img[i * per:(i + 1) * per] for i in range(18)]
+assert all(rows[3 * i] == rows[3 * i + 1] == rows[3 * i + 2] for i in range(6))
+PY
+  expect_fail 2 "--style-temperature needs --generator" augment --transform rotate --style-temperature 0.5 gset.st -o x.st
+  expect_fail 2 "--style-temperature" augment --generator gen.st --style-temperature -1 gset.st -o x.st
+}
+
 # --- 0 rows (issue 13): augmented to 0 rows; a preview of nothing is refused
 # before any work, naming the file (it used to be skipped in silence).
 test_empty() {

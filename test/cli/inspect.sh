@@ -69,7 +69,7 @@ test_latin1() {
 }
 
 test_help() {
-  inspect --help | grep -q 'Examples:' || fail "--help has no examples"
+  inspect --help | grep 'Examples:' >/dev/null || fail "--help has no examples"
   inspect --version | grep -q '^inspect (invkit) ' || fail "--version"
 }
 

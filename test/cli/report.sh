@@ -296,7 +296,7 @@ PY
 }
 
 test_help() {
-  report --help | grep -q 'seed-<S>/<T>/ekld.json' || fail "--help"
+  report --help | grep 'seed-<S>/<T>/ekld.json' >/dev/null || fail "--help"
   report --version | grep -q '^report (invkit) ' || fail "--version"
 }
 

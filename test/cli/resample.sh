@@ -35,7 +35,7 @@ split_train() { resample --split val=0.2 --seed 0 in.st -o train.st --rest val.s
 
 test_help() {
   [ "$(m in.st 'm["class_counts"]')" = "[50, 50, 50, 50, 50, 50, 50, 50, 50, 50]" ] || fail "make_dataset"
-  resample --help | grep -q -- "--profile" || fail "--help"
+  resample --help | grep -- "--profile" >/dev/null || fail "--help"
 }
 
 # --split: stratified, round(0.2 * 50) = 10 per class to --rest, disjoint and complete.

@@ -1,5 +1,7 @@
 #include "invkit/cli/tool.h"
 
+#include <cmath>
+
 #include <c10/util/Exception.h>
 
 #include <malloc.h>
@@ -12,6 +14,31 @@
 #include "invkit/io/text.h"
 
 namespace invkit::cli {
+
+namespace {
+
+// A validator that `value` (an option's text) is a number and that `ok` holds.
+CLI::Validator number_check(const std::string& what, bool (*ok)(double)) {
+  return CLI::Validator(
+      [what, ok](std::string& value) -> std::string {
+        size_t used = 0;
+        double v = 0;
+        try {
+          v = std::stod(value, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != value.size() || !std::isfinite(v) || !ok(v))
+          return "expected " + what + ", got " + value;
+        return "";
+      },
+      what);
+}
+
+}  // namespace
+
+const CLI::Validator kPositive = number_check("a number above 0", [](double v) { return v > 0; });
+const CLI::Validator kNonNegative = number_check("a number 0 or above", [](double v) { return v >= 0; });
 
 namespace {
 
@@ -38,7 +65,7 @@ Tool& Tool::add_device() {
   return *this;
 }
 Tool& Tool::add_threads() {
-  app_.add_option("--threads", common_.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  app_.add_option("--threads", common_.threads, "CPU threads (0 = all cores)")->check(kNonNegative);
   return *this;
 }
 Tool& Tool::add_seed() {
@@ -101,6 +128,14 @@ Tool& Tool::add_shot_groups(int64_t& many, int64_t& few) {
   app_.add_option("--few", few, "few-shot: classes with fewer training examples than N");
   many_ = &many;
   few_ = &few;
+  return *this;
+}
+
+Tool& Tool::add_style_temperature(double& temperature) {
+  app_.add_option("--style-temperature", temperature,
+                  "draw the generator's style codes from N(0, T^2 I): below 1 closer to typical nuisances, 0 one "
+                  "output per image (default 1, the training prior)")
+      ->check(kNonNegative);
   return *this;
 }
 

@@ -18,6 +18,12 @@
 
 namespace invkit::cli {
 
+// Number checks for options, with messages that say what is expected
+// ("--epochs: expected a number above 0, got 0"); CLI11's own print the whole
+// range of a double.
+extern const CLI::Validator kPositive;     // a number > 0
+extern const CLI::Validator kNonNegative;  // a number >= 0
+
 // Options several tools share; each tool adds the ones it uses.
 struct CommonOptions {
   std::string device = "auto";  // auto|cpu|cuda|cuda:N
@@ -46,6 +52,9 @@ class Tool {
   // (many-shot: more than N examples; few-shot: fewer than N; medium between),
   // checked after parsing: 0 <= few <= many + 1.
   Tool& add_shot_groups(int64_t& many, int64_t& few);
+  // --style-temperature T: a generator's style codes are drawn from
+  // N(0, T^2 I) (models::LoadedGenerator::style_temperature); T >= 0.
+  Tool& add_style_temperature(double& temperature);
 
   // Parses argv and runs `body`. Returns the exit status: 0 on success, 2 for
   // a usage error (CLI11's or UsageError), 1 for any other failure; the

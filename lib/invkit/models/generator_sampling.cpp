@@ -1,5 +1,7 @@
 #include "invkit/models/generator_sampling.h"
 
+#include <cmath>
+
 #include "invkit/error.h"
 #include "invkit/random.h"
 
@@ -15,7 +17,9 @@ std::string shape_text(at::IntArrayRef s) {
 
 }  // namespace
 
-torch::Tensor style_codes(int64_t style_dim, uint64_t seed, const torch::Tensor& keys) {
+torch::Tensor style_codes(int64_t style_dim, uint64_t seed, const torch::Tensor& keys, double temperature) {
+  if (!(temperature >= 0) || !std::isfinite(temperature))
+    throw UsageError(param("style_temperature") + " " + std::to_string(temperature) + ": expected a number >= 0");
   auto k = keys.to(torch::kCPU, torch::kInt64).contiguous();
   const int64_t n = k.numel();
   auto out = torch::empty({n, style_dim});
@@ -24,7 +28,7 @@ torch::Tensor style_codes(int64_t style_dim, uint64_t seed, const torch::Tensor&
     auto gen = cpu_generator(key_seed(seed, kp[i]));
     out[i].copy_(torch::randn({style_dim}, gen, torch::kFloat32));
   }
-  return out;
+  return temperature == 1.0 ? out : out.mul_(temperature);
 }
 
 torch::Tensor generate(const LoadedGenerator& g, const torch::Tensor& images, uint64_t seed, const torch::Tensor& keys) {
@@ -38,7 +42,7 @@ torch::Tensor generate(const LoadedGenerator& g, const torch::Tensor& images, ui
   torch::NoGradGuard no_grad;
   torch::Tensor x = images.to(g.device);
   x = x.scalar_type() == torch::kUInt8 ? x.to(torch::kFloat32).div_(127.5).sub_(1) : x.to(torch::kFloat32);
-  auto style = style_codes(o.style_dim, seed, k).to(g.device).view({n, o.style_dim, 1, 1});
+  auto style = style_codes(o.style_dim, seed, k, g.style_temperature).to(g.device).view({n, o.style_dim, 1, 1});
   AdaINGen gen = g.gen;  // a handle to the same module (the holder is const here)
   auto y = gen->decode(gen->encode_content(x), style);
   return ((y + 1) * 127.5).round_().clamp_(0, 255).to(torch::kUInt8).to(images.device());

@@ -72,6 +72,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"gen_frac", git.frac},
           {"gen_threshold", git.threshold},
           {"gen_delayed", git.delayed},
+          {"gen_style_temperature", git.style_temperature},
           {"save_every", save_every},
           {"keep", keep},
           {"allow_empty_classes", allow_empty_classes},
@@ -365,6 +366,7 @@ void set_up(Run& run, const nlohmann::json& history_entry) {
   // GIT: the generator runs forward only, on the training device.
   if (config.git.enabled()) {
     run.generator = checkpoint::load_generator(config.git.generator, run.device);
+    run.generator.style_temperature = config.git.style_temperature;
     const auto& o = run.generator.options;
     if (o.channels != train.channels() || o.height != train.height() || o.width != train.width())
       throw Error(config.git.generator + ": the generator takes " + std::to_string(o.channels) + "x" +

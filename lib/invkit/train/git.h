@@ -17,6 +17,7 @@ struct GitOptions {
   double frac = 0.5;       // fraction of each batch taken from the generated twin
   int64_t threshold = 0;   // > 0: keep a generated example of class y with probability keep_probabilities()[y]
   bool delayed = false;    // GIT only from epoch step1 on (with DRS/DRW's switch)
+  double style_temperature = 1.0;  // style codes from N(0, t^2 I) (models::LoadedGenerator)
 
   bool enabled() const { return !generator.empty(); }
 };

@@ -252,6 +252,18 @@ TEST(GeneratorSampling, LoadAndGenerateAreSeededAndShaped) {
   auto s = invkit::models::style_codes(2, 11, torch::arange(4000, torch::kInt64));
   EXPECT_NEAR(s.mean().item<double>(), 0.0, 0.05);
   EXPECT_NEAR(s.std().item<double>(), 1.0, 0.05);
+  // The style temperature scales them: N(0, t^2 I); t = 1 leaves them as they are.
+  EXPECT_TRUE(torch::equal(invkit::models::style_codes(2, 11, torch::arange(4000, torch::kInt64), 1.0), s));
+  EXPECT_TRUE(torch::allclose(invkit::models::style_codes(2, 11, torch::arange(4000, torch::kInt64), 0.5), s * 0.5));
+  EXPECT_THROW(invkit::models::style_codes(2, 11, torch::arange(2, torch::kInt64), -1.0), invkit::UsageError);
+  // t = 0: every draw of one content is the same image, the style-free decoding.
+  auto cold = g;
+  cold.style_temperature = 0.0;
+  auto one = x.narrow(0, 0, 1).expand({5, -1, -1, -1}).contiguous();
+  auto zero = invkit::models::generate(cold, one, 11);
+  for (int64_t i = 1; i < 5; ++i) EXPECT_TRUE(torch::equal(zero[i], zero[0])) << i;
+  EXPECT_TRUE(torch::equal(zero, invkit::models::generate(cold, one, 12)));  // no seed changes it
+  EXPECT_FALSE(torch::equal(invkit::models::generate(g, one, 11)[0], invkit::models::generate(g, one, 11)[1]));
 
   EXPECT_EQ(error_of([&] { invkit::models::generate(g, torch::zeros({2, 3, 12, 12}, torch::kUInt8), 1); }),
             path + ": the generator takes images [N, 1, 12, 12], got [2, 3, 12, 12]");
