@@ -91,7 +91,7 @@ Dataset Dataset::load(const std::string& path) {
   Dataset d;
   nlohmann::json m = io::manifest_of(st);
   if (!st.find("images") || !st.find("labels")) throw Error(source + ": not a data set: needs tensors \"images\" and \"labels\"");
-  d.images = st.tensor("images");
+  d.images = st.view("images");  // no copy of a mapped file's pixels
   d.labels = st.tensor("labels");
   if (st.find("index")) d.index = st.tensor("index");
   if (st.find("params")) d.params = st.tensor("params");

@@ -2,6 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -207,17 +212,25 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* data, size_t size, con
   return out;
 }
 
-Safetensors Safetensors::parse(std::vector<uint8_t> bytes, const std::string& source) {
-  SafetensorsHeader h = parse_safetensors_header(bytes.data(), bytes.size(), source);
+Safetensors Safetensors::from(std::shared_ptr<const void> owner, const uint8_t* base, size_t size, bool mapped,
+                              const std::string& source) {
+  SafetensorsHeader h = parse_safetensors_header(base, size, source);
   // Rule: the tensors end exactly where the file does (MetadataIncompleteBuffer).
-  check_data_size(h, bytes.size() - 8 - h.header_size, source);
+  check_data_size(h, size - 8 - h.header_size, source);
   Safetensors st;
   st.source_ = source;
+  st.owner_ = std::move(owner);
+  st.base_ = base;
+  st.mapped_ = mapped;
   st.data_start_ = 8 + h.header_size;
   st.metadata_ = std::move(h.metadata);
   st.tensors_ = std::move(h.tensors);
-  st.bytes_ = std::move(bytes);
   return st;
+}
+
+Safetensors Safetensors::parse(std::vector<uint8_t> bytes, const std::string& source) {
+  auto owner = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+  return from(owner, owner->data(), owner->size(), false, source);
 }
 
 void check_data_size(const SafetensorsHeader& h, uint64_t data_size, const std::string& source) {
@@ -254,7 +267,24 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
   return h;
 }
 
-Safetensors Safetensors::read(const std::string& path) { return parse(read_all(path), input_name(path)); }
+Safetensors Safetensors::read(const std::string& path) {
+  if (path == "-") return parse(read_all(path), input_name(path));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat info {};
+  // Not a regular file (a FIFO, a device), or too small to map: read it whole.
+  if (fd < 0 || ::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) || info.st_size < 8) {
+    if (fd >= 0) ::close(fd);
+    return parse(read_all(path), input_name(path));
+  }
+  const size_t size = static_cast<size_t>(info.st_size);
+  // Private and writable: a tensor viewing it may be changed in place by a
+  // caller; the change stays in this process's copy of the page.
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return parse(read_all(path), input_name(path));
+  std::shared_ptr<const void> owner(map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  return from(std::move(owner), static_cast<const uint8_t*>(map), size, true, input_name(path));
+}
 
 const TensorInfo* Safetensors::find(const std::string& name) const {
   for (const auto& t : tensors_)
@@ -269,6 +299,16 @@ torch::Tensor Safetensors::tensor(const std::string& name) const {
   torch::Tensor out = torch::empty(t->shape, options);
   if (t->end > t->begin) std::memcpy(out.data_ptr(), data(*t), t->end - t->begin);
   return out;
+}
+
+torch::Tensor Safetensors::view(const std::string& name) const {
+  const TensorInfo* t = find(name);
+  if (!t) throw Error(source_ + ": has no tensor \"" + name + "\"");
+  auto options = torch::TensorOptions().dtype(row(t->dtype).scalar);
+  const auto address = reinterpret_cast<uintptr_t>(data(*t));
+  if (!mapped_ || t->end == t->begin || address % options.dtype().itemsize() != 0) return tensor(name);
+  std::shared_ptr<const void> owner = owner_;
+  return torch::from_blob(const_cast<uint8_t*>(data(*t)), t->shape, [owner](void*) {}, options);
 }
 
 std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,21 +56,31 @@ class Safetensors {
  public:
   // Parses a whole file's bytes; `source` names it in error messages.
   static Safetensors parse(std::vector<uint8_t> bytes, const std::string& source);
-  // Reads a file, or stdin for "-".
+  // Reads a file, or stdin for "-". A regular file is memory-mapped, not
+  // copied (private mapping: writes through a view() never reach the file);
+  // the checks are the same either way.
   static Safetensors read(const std::string& path);
 
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const std::vector<TensorInfo>& tensors() const { return tensors_; }  // in data order
   const TensorInfo* find(const std::string& name) const;
-  const uint8_t* data(const TensorInfo& t) const { return bytes_.data() + data_start_ + t.begin; }
+  const uint8_t* data(const TensorInfo& t) const { return base_ + data_start_ + t.begin; }
   const std::string& source() const { return source_; }
 
   // A CPU tensor copied out of the file. Throws Error if absent.
   at::Tensor tensor(const std::string& name) const;
+  // The same tensor without a copy where it can be: a view of the mapped
+  // file when its bytes are aligned for its dtype (it keeps the mapping
+  // alive); else a copy, as tensor(). Throws Error if absent.
+  at::Tensor view(const std::string& name) const;
 
  private:
+  static Safetensors from(std::shared_ptr<const void> owner, const uint8_t* base, size_t size, bool mapped,
+                          const std::string& source);
   std::string source_;
-  std::vector<uint8_t> bytes_;
+  std::shared_ptr<const void> owner_;  // the bytes: a vector or a file mapping
+  const uint8_t* base_ = nullptr;
+  bool mapped_ = false;
   size_t data_start_ = 0;
   std::map<std::string, std::string> metadata_;
   std::vector<TensorInfo> tensors_;

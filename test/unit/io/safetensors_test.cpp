@@ -429,3 +429,24 @@ TEST(SafetensorsRules, ManifestWithDuplicateKeysIsRefused) {
   EXPECT_EQ(invkit::testing::error_of([&] { invkit::io::manifest_of(st); }),
             "x.st: manifest (__metadata__[\"invkit\"]) has the key \"class_names\" twice in one object");
 }
+
+TEST(Safetensors, AFileIsMappedAndViewsShareItWithoutWritingToIt) {
+  invkit::testing::TempDir dir;
+  const std::string path = dir / "m.st";
+  auto pixels = torch::arange(24, torch::kUInt8).reshape({2, 3, 4});
+  invkit::io::write_safetensors(path, {{"images", pixels}, {"labels", torch::tensor({5, 6}, torch::kInt64)}}, {});
+  auto st = invkit::io::Safetensors::read(path);
+  auto v = st.view("images");
+  // No copy: the view is the file's bytes as mapped.
+  EXPECT_EQ(static_cast<const void*>(v.data_ptr()), static_cast<const void*>(st.data(*st.find("images"))));
+  EXPECT_TRUE(torch::equal(v, pixels));
+  EXPECT_TRUE(torch::equal(st.view("labels"), torch::tensor({5, 6}, torch::kInt64)));
+  // A copy is its own memory.
+  EXPECT_NE(st.tensor("images").data_ptr(), v.data_ptr());
+  // Writing through the view changes this process's copy, never the file.
+  v.fill_(9);
+  EXPECT_TRUE(torch::equal(invkit::io::Safetensors::read(path).tensor("images"), pixels));
+  // The view keeps the mapping alive after the reader is gone.
+  auto kept = invkit::io::Safetensors::read(path).view("images");
+  EXPECT_TRUE(torch::equal(kept, pixels));
+}
