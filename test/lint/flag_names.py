@@ -44,22 +44,12 @@ def check(root):
 
 
 def self_test():
-    import tempfile
-    with tempfile.TemporaryDirectory() as root:
-        for path, text in [("lib/invkit/data/bad.cpp", 'throw UsageError("--max must be positive");\n'),
-                           ("lib/invkit/data/good.cpp", 'throw UsageError(param("max") + " must be -- positive");\n'
-                                                        '// a comment may say --max\n'),
-                           ("lib/invkit/cli/tool.cpp", 'report("--device cuda");\n')]:
-            os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
-            with open(os.path.join(root, path), "w") as f:
-                f.write(text)
-        errors, _ = check(root)
+    files = [("lib/invkit/data/bad.cpp", 'throw UsageError("--max must be positive");\n'),
+             ("lib/invkit/data/good.cpp", 'throw UsageError(param("max") + " must be -- positive");\n'
+                                          '// a comment may say --max\n'),
+             ("lib/invkit/cli/tool.cpp", 'report("--device cuda");\n')]
     expected = ["lib/invkit/data/bad.cpp:1: a flag in a message; name the parameter with param()"]
-    if errors != expected:
-        print("flag_names self-test failed:", errors)
-        return 1
-    print("flag_names self-test: a flag in a library message is caught")
-    return 0
+    return lint.planted("flag_names", check, files, expected, "a flag in a library message is caught")
 
 
 if __name__ == "__main__":

@@ -75,23 +75,13 @@ def check(root):
 
 
 def self_test():
-    import tempfile
-    with tempfile.TemporaryDirectory() as root:
-        for path, text in [("lib/invkit/models/net.cpp", '#include "invkit/error.h"\n#include "invkit/models/net.h"\n'),
-                           ("lib/invkit/models/bad.cpp", '#include "invkit/io/safetensors.h"\n'),
-                           ("lib/invkit/extra/x.h", ""),
-                           ("tools/t.cpp", '#include "invkit/train/x.h"\n')]:
-            os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
-            with open(os.path.join(root, path), "w") as f:
-                f.write(text)
-        errors, _ = check(root)
+    files = [("lib/invkit/models/net.cpp", '#include "invkit/error.h"\n#include "invkit/models/net.h"\n'),
+             ("lib/invkit/models/bad.cpp", '#include "invkit/io/safetensors.h"\n'),
+             ("lib/invkit/extra/x.h", ""),
+             ("tools/t.cpp", '#include "invkit/train/x.h"\n')]
     expected = ["lib/invkit/extra/x.h: folder 'extra' has no rule in test/lint/include_rules.py",
                 "lib/invkit/models/bad.cpp:1: models -> io (includes invkit/io/safetensors.h; allowed: none)"]
-    if errors != expected:
-        print("include_rules self-test failed:", errors)
-        return 1
-    print("include_rules self-test: a forbidden arrow and an unknown folder are caught")
-    return 0
+    return lint.planted("include_rules", check, files, expected, "a forbidden arrow and an unknown folder are caught")
 
 
 if __name__ == "__main__":
