@@ -7,7 +7,7 @@ LSGAN on the detached fake) then a generator update (encode, decode the
 reconstruction and the translation, encode the translation again, L1 terms
 and LSGAN), each optimizer its own zero_grad/step.
 
-usage: bench_generator_reference.py C H W train1|train32|sample [--compile]  -> one JSON line
+usage: bench_generator_reference.py C H W train1|train32|sample|sample_bf16 [--compile]  -> one JSON line
 --compile runs the networks' encode, decode and losses through torch.compile
 (PyTorch 2.x); the warm-up iteration compiles them.
 """
@@ -186,7 +186,9 @@ def main():
     else:
         batch = 128
         x = torch.rand(batch, c, h, w) * 2 - 1
-        with torch.no_grad():
+        # sample_bf16: the same under autocast to bfloat16 (invkit's --gen-precision bf16)
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=what == "sample_bf16")
+        with torch.no_grad(), autocast:
             def sample():  # MUNIT's encode (content and style), a random style, decode
                 content, _ = gen.encode(x)
                 return gen.decode(content, torch.randn(batch, 8, 1, 1))

@@ -29,6 +29,7 @@ struct Options {
   std::string transform;      // spec (docs/augment.md)
   std::string generator;      // learned transform: a train-generator checkpoint
   double style_temperature = 1.0;  // its style codes from N(0, t^2 I)
+  std::string gen_precision = "fp32";  // its arithmetic (models::Precision)
   int64_t samples = 1;        // transformed copies per image
   bool keep_original = false; // the untransformed image first
   bool record_params = false; // store the drawn parameters in `params`
@@ -68,13 +69,14 @@ int main(int argc, char** argv) {
   app.add_option("--batch", opt.batch, "input images per transform call (memory bound; results do not depend on it)")
       ->check(invkit::cli::kPositive);
   tool.add_device().add_threads().add_seed().add_quiet().add_log("one JSON object for the run (rows, timings)");
-  tool.add_style_temperature(opt.style_temperature);
+  tool.add_generator_sampling(opt.style_temperature, opt.gen_precision);
 
   return tool.run(argc, argv, [&] {
     if (opt.transform.empty() == opt.generator.empty())
       throw invkit::UsageError("give one of --transform SPEC or --generator GEN (see augment --help)");
-    if (opt.generator.empty() && tool.app().count("--style-temperature") > 0)
-      throw invkit::UsageError("--style-temperature needs --generator");
+    if (opt.generator.empty() && (tool.app().count("--style-temperature") || tool.app().count("--gen-precision")))
+      throw invkit::UsageError("--style-temperature and --gen-precision need --generator");
+    const auto precision = invkit::models::parse_precision(opt.gen_precision);
     const auto [shard_index, shard_count] =
         opt.shard.empty() ? std::pair<int64_t, int64_t>{0, 1} : invkit::cli::parse_shard_spec(opt.shard);
     invkit::io::refuse_binary_to_terminal(opt.output);
@@ -92,6 +94,7 @@ int main(int argc, char** argv) {
     } else {
       generator = invkit::checkpoint::load_generator(opt.generator, device);
       generator.style_temperature = opt.style_temperature;
+      generator.precision = precision;
       for (int64_t i = 0; i < generator.options.style_dim; ++i) names.push_back("style" + std::to_string(i));
     }
     auto draw = [&](const torch::Tensor& x, const torch::Tensor& keys, torch::Tensor* p) {

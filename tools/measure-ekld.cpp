@@ -34,6 +34,7 @@ struct Options {
   std::string transform;           // augment grammar
   std::string generator;           // a train-generator checkpoint
   double style_temperature = 1.0;  // its style codes from N(0, t^2 I)
+  std::string gen_precision = "fp32";  // its arithmetic (models::Precision)
   int64_t per_class = 40;          // held-out images per class
   int64_t samples = 100;           // draws of T(.|x) per image
   int64_t batch = 128;             // transformed images per forward pass (larger is slower on CPU)
@@ -71,12 +72,13 @@ int main(int argc, char** argv) {
   app.add_option("--dump-logits", opt.dump_logits, "write original and transformed logits (safetensors) to FILE");
   invkit::cli::add_external_model_options(app, opt.external, true);
   tool.add_device().add_threads().add_seed().add_quiet().add_shot_groups(opt.many, opt.few);
-  tool.add_style_temperature(opt.style_temperature);
+  tool.add_generator_sampling(opt.style_temperature, opt.gen_precision);
   return tool.run(argc, argv, [&] {
     if (opt.transform.empty() == opt.generator.empty())
       throw invkit::UsageError("give the transformation: --transform SPEC or --generator GEN");
-    if (opt.generator.empty() && tool.app().count("--style-temperature") > 0)
-      throw invkit::UsageError("--style-temperature needs --generator");
+    if (opt.generator.empty() && (tool.app().count("--style-temperature") || tool.app().count("--gen-precision")))
+      throw invkit::UsageError("--style-temperature and --gen-precision need --generator");
+    const auto precision = invkit::models::parse_precision(opt.gen_precision);
     const auto device = tool.device();
     const uint64_t seed = tool.common().seed;
     const std::string data_path = opt.files.back();
@@ -97,8 +99,10 @@ int main(int argc, char** argv) {
     } else {
       generator = invkit::checkpoint::load_generator(opt.generator, device);
       generator.style_temperature = opt.style_temperature;
+      generator.precision = precision;
       settings["generator"] = opt.generator;
       settings["style_temperature"] = opt.style_temperature;
+      settings["gen_precision"] = invkit::models::precision_name(precision);
       draw = [&](const torch::Tensor& x, const torch::Tensor& keys) {
         return invkit::models::generate(generator, x.to(device), seed, keys).to(torch::kCPU);
       };

@@ -55,12 +55,16 @@ int main(int argc, char** argv) {
   app.add_option("--save-every", cfg.save_every, "write OUTPUT.last every N epochs")->check(invkit::cli::kPositive);
   app.add_option("--resume", cfg.resume, "continue from OUTPUT.last (repeat the other options)");
   app.add_flag("--allow-empty-classes", cfg.allow_empty_classes, "train even if a class has no training example");
-  tool.add_device().add_threads().add_seed().add_quiet().add_style_temperature(cfg.git.style_temperature);
+  std::string gen_precision = "fp32";
+  tool.add_device().add_threads().add_seed().add_quiet().add_generator_sampling(cfg.git.style_temperature,
+                                                                                 gen_precision);
   tool.add_log("one JSON object per epoch (loss, accuracies, timings)").add_shot_groups(cfg.shots.many, cfg.shots.few);
   return tool.run(argc, argv, [&] {
     if (cfg.git.generator.empty() && (app.count("--gen-frac") || app.count("--gen-threshold") || cfg.git.delayed ||
-                                      app.count("--style-temperature")))
-      throw invkit::UsageError("--gen-frac, --gen-threshold, --gen-delayed and --style-temperature need --generator");
+                                      app.count("--style-temperature") || app.count("--gen-precision")))
+      throw invkit::UsageError(
+          "--gen-frac, --gen-threshold, --gen-delayed, --style-temperature and --gen-precision need --generator");
+    cfg.git.precision = invkit::models::parse_precision(gen_precision);
     if (cfg.output == "-") throw invkit::UsageError("--output must be a file (the checkpoint has a .last sibling)");
     if (cfg.step2 < cfg.step1) throw invkit::UsageError("--step2 must not come before --step1");
     cfg.seed = tool.common().seed;

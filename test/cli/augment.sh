@@ -185,8 +185,29 @@ per = len(img) // (3 * 6)  # 6 images, 3 samples each, rows image-major
 rows = [img[i * per:(i + 1) * per] for i in range(18)]
 assert all(rows[3 * i] == rows[3 * i + 1] == rows[3 * i + 2] for i in range(6))
 PY
-  expect_fail 2 "--style-temperature needs --generator" augment --transform rotate --style-temperature 0.5 gset.st -o x.st
+  expect_fail 2 "--style-temperature and --gen-precision need --generator" augment --transform rotate --style-temperature 0.5 gset.st -o x.st
   expect_fail 2 "--style-temperature" augment --generator gen.st --style-temperature -1 gset.st -o x.st
+}
+
+# --gen-precision bf16: autocast to bfloat16, within a few grey levels of fp32;
+# it needs a generator and is one of two names.
+test_gen_precision() {
+  tiny_generator
+  augment --generator gen.st --samples 3 --seed 5 gset.st -o fp32.st
+  augment --generator gen.st --samples 3 --seed 5 --gen-precision bf16 gset.st -o bf16.st
+  python3 - <<'PY' || fail "--gen-precision bf16"
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+a, b = (invkit_set.raw_tensors(f)["images"] for f in ("fp32.st", "bf16.st"))
+assert len(a) == len(b)
+d = [abs(x - y) for x, y in zip(a, b)]
+assert max(d) > 0, "bf16 gave fp32's bytes"
+assert sum(d) / len(d) < 3, sum(d) / len(d)
+PY
+  expect_fail 2 "--style-temperature and --gen-precision need --generator" \
+    augment --transform rotate --gen-precision bf16 gset.st -o x.st
+  expect_fail 2 "--gen-precision fp16: expected fp32 or bf16" augment --generator gen.st --gen-precision fp16 gset.st -o x.st
 }
 
 # --- 0 rows (issue 13): augmented to 0 rows; a preview of nothing is refused

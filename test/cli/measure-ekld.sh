@@ -103,7 +103,11 @@ r = json.load(open("gen.json"))
 assert r["settings"]["generator"] == "gen.st" and "transform" not in r["settings"]
 assert [c["images"] for c in r["checkpoints"][0]["classes"]] == [3, 3, 3, 3]
 assert all(c["ekld"] >= 0 for c in r["checkpoints"][0]["classes"])
+assert r["settings"]["gen_precision"] == "fp32", r["settings"]
 PY
+  measure-ekld c1.st test.st --generator gen.st --gen-precision bf16 --per-class 3 --samples 2 --quiet >bf16.json
+  [ "$(python3 -c 'import json; print(json.load(open("bf16.json"))["settings"]["gen_precision"])')" = bf16 ] ||
+    fail "settings.gen_precision does not record bf16"
 }
 
 # Errors: one line, exit 1 or 2, and no side output left behind.

@@ -115,6 +115,9 @@ g = [json.loads(l)["generated"] for l in open("git.jsonl")]
 assert g == [0, 0, 0, 0.5], g      # --step1 3: GIT in epoch 4 only; half of each batch of 16
 PY
   [ "$(json git.st "d['manifest']['training']['generator']")" = gen.st ] || fail "the checkpoint does not name its generator"
+  [ "$(json git.st "d['manifest']['training']['gen_precision']")" = fp32 ] || fail "training.gen_precision is not fp32"
+  train-classifier train.st "${quick[@]}" --rule drs --generator gen.st --gen-delayed --gen-precision bf16 -o bf.st >/dev/null
+  [ "$(json bf.st "d['manifest']['training']['gen_precision']")" = bf16 ] || fail "training.gen_precision is not bf16"
   expect_fail 2 "need --generator" train-classifier train.st "${quick[@]}" --gen-frac 0.3 -o x.st
   expect_fail 2 "gen-threshold 40 must exceed the smallest class size (40)" \
     train-classifier train.st "${quick[@]}" --generator gen.st --gen-threshold 40 -o x.st

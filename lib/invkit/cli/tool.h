@@ -52,9 +52,10 @@ class Tool {
   // (many-shot: more than N examples; few-shot: fewer than N; medium between),
   // checked after parsing: 0 <= few <= many + 1.
   Tool& add_shot_groups(int64_t& many, int64_t& few);
-  // --style-temperature T: a generator's style codes are drawn from
-  // N(0, T^2 I) (models::LoadedGenerator::style_temperature); T >= 0.
-  Tool& add_style_temperature(double& temperature);
+  // How a generator is sampled (models::LoadedGenerator): --style-temperature
+  // T, its style codes drawn from N(0, T^2 I), T >= 0; --gen-precision fp32|bf16,
+  // the arithmetic of its forward pass (models::parse_precision reads it).
+  Tool& add_generator_sampling(double& temperature, std::string& precision);
 
   // Parses argv and runs `body`. Returns the exit status: 0 on success, 2 for
   // a usage error (CLI11's or UsageError), 1 for any other failure; the

@@ -1,5 +1,8 @@
 #include "invkit/models/generator_sampling.h"
 
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
 #include <cmath>
 
 #include "invkit/error.h"
@@ -15,7 +18,62 @@ std::string shape_text(at::IntArrayRef s) {
   return t + "]";
 }
 
+// Autocast to bfloat16 on one device type for the guard's lifetime; the
+// previous state comes back after. LibTorch 2.4 replaced the per-backend calls
+// with ones taking the device type.
+class BFloat16Autocast {
+ public:
+  explicit BFloat16Autocast(c10::DeviceType type) : type_(type) {
+    was_enabled_ = enabled();
+    was_dtype_ = dtype();
+    set(true, at::kBFloat16);
+    at::autocast::increment_nesting();
+  }
+  ~BFloat16Autocast() {
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    set(was_enabled_, was_dtype_);
+  }
+  BFloat16Autocast(const BFloat16Autocast&) = delete;
+  BFloat16Autocast& operator=(const BFloat16Autocast&) = delete;
+
+ private:
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  bool enabled() const { return at::autocast::is_autocast_enabled(type_); }
+  at::ScalarType dtype() const { return at::autocast::get_autocast_dtype(type_); }
+  void set(bool on, at::ScalarType t) const {
+    at::autocast::set_autocast_dtype(type_, t);
+    at::autocast::set_autocast_enabled(type_, on);
+  }
+#else
+  bool cuda() const { return type_ == c10::DeviceType::CUDA; }
+  bool enabled() const { return cuda() ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
+  at::ScalarType dtype() const {
+    return cuda() ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+  }
+  void set(bool on, at::ScalarType t) const {
+    if (cuda()) {
+      at::autocast::set_autocast_gpu_dtype(t);
+      at::autocast::set_enabled(on);
+    } else {
+      at::autocast::set_autocast_cpu_dtype(t);
+      at::autocast::set_cpu_enabled(on);
+    }
+  }
+#endif
+  c10::DeviceType type_;
+  bool was_enabled_ = false;
+  at::ScalarType was_dtype_ = at::kFloat;
+};
+
 }  // namespace
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::Float32;
+  if (name == "bf16") return Precision::BFloat16;
+  throw UsageError(param("gen_precision") + " " + name + ": expected fp32 or bf16");
+}
+
+const char* precision_name(Precision p) { return p == Precision::BFloat16 ? "bf16" : "fp32"; }
 
 torch::Tensor style_codes(int64_t style_dim, uint64_t seed, const torch::Tensor& keys, double temperature) {
   if (!(temperature >= 0) || !std::isfinite(temperature))
@@ -44,7 +102,13 @@ torch::Tensor generate(const LoadedGenerator& g, const torch::Tensor& images, ui
   x = x.scalar_type() == torch::kUInt8 ? x.to(torch::kFloat32).div_(127.5).sub_(1) : x.to(torch::kFloat32);
   auto style = style_codes(o.style_dim, seed, k, g.style_temperature).to(g.device).view({n, o.style_dim, 1, 1});
   AdaINGen gen = g.gen;  // a handle to the same module (the holder is const here)
-  auto y = gen->decode(gen->encode_content(x), style);
+  torch::Tensor y;
+  if (g.precision == Precision::BFloat16) {
+    BFloat16Autocast autocast(g.device.type());
+    y = gen->decode(gen->encode_content(x), style).to(torch::kFloat32);
+  } else {
+    y = gen->decode(gen->encode_content(x), style);
+  }
   return ((y + 1) * 127.5).round_().clamp_(0, 255).to(torch::kUInt8).to(images.device());
 }
 

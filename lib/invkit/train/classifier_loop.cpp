@@ -73,6 +73,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"gen_threshold", git.threshold},
           {"gen_delayed", git.delayed},
           {"gen_style_temperature", git.style_temperature},
+          {"gen_precision", models::precision_name(git.precision)},
           {"save_every", save_every},
           {"keep", keep},
           {"allow_empty_classes", allow_empty_classes},
@@ -367,6 +368,7 @@ void set_up(Run& run, const nlohmann::json& history_entry) {
   if (config.git.enabled()) {
     run.generator = checkpoint::load_generator(config.git.generator, run.device);
     run.generator.style_temperature = config.git.style_temperature;
+    run.generator.precision = config.git.precision;
     const auto& o = run.generator.options;
     if (o.channels != train.channels() || o.height != train.height() || o.width != train.width())
       throw Error(config.git.generator + ": the generator takes " + std::to_string(o.channels) + "x" +

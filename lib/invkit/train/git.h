@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "invkit/models/generator_sampling.h"
+
 namespace invkit::train {
 
 struct GitOptions {
@@ -18,6 +20,7 @@ struct GitOptions {
   int64_t threshold = 0;   // > 0: keep a generated example of class y with probability keep_probabilities()[y]
   bool delayed = false;    // GIT only from epoch step1 on (with DRS/DRW's switch)
   double style_temperature = 1.0;  // style codes from N(0, t^2 I) (models::LoadedGenerator)
+  models::Precision precision = models::Precision::Float32;  // the generator's arithmetic
 
   bool enabled() const { return !generator.empty(); }
 };

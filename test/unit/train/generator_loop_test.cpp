@@ -1,3 +1,4 @@
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -270,6 +271,34 @@ TEST(GeneratorSampling, LoadAndGenerateAreSeededAndShaped) {
   std::remove(path.c_str());
 }
 
+// bf16 sampling runs under autocast: close to fp32 (a few grey levels), not
+// the same bytes, and the autocast state is as it was afterwards.
+TEST(GeneratorSampling, BFloat16IsCloseToFloat32AndLeavesAutocastOff) {
+  GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(4), torch::kCPU);
+  const Dataset data = squares(6);
+  invkit::train::train_generator(t, data, {}, torch::kCPU);
+  const std::string path = temp_path("gen-bf16.st");
+  t.save(path);
+  auto g = invkit::checkpoint::load_generator(path, torch::kCPU);
+  std::remove(path.c_str());
+  auto x = data.images.repeat({8, 1, 1, 1});
+  auto exact = invkit::models::generate(g, x, 3).to(torch::kInt32);
+  auto half = g;
+  half.precision = invkit::models::Precision::BFloat16;
+  auto fast = invkit::models::generate(half, x, 3);
+  EXPECT_EQ(fast.scalar_type(), torch::kUInt8);
+  EXPECT_FALSE(at::autocast::is_cpu_enabled());
+  auto diff = (fast.to(torch::kInt32) - exact).abs().to(torch::kFloat32);
+  EXPECT_GT(diff.max().item<float>(), 0.0f);   // bfloat16 did run
+  EXPECT_LT(diff.mean().item<float>(), 3.0f);  // and stays close: mean within 3 of 255 grey levels
+  EXPECT_TRUE(torch::equal(fast, invkit::models::generate(half, x, 3)));  // still deterministic
+
+  EXPECT_EQ(invkit::models::parse_precision("bf16"), invkit::models::Precision::BFloat16);
+  EXPECT_EQ(invkit::models::parse_precision("fp32"), invkit::models::Precision::Float32);
+  EXPECT_STREQ(invkit::models::precision_name(invkit::models::Precision::BFloat16), "bf16");
+  EXPECT_EQ(error_of([] { invkit::models::parse_precision("fp16"); }), "gen_precision fp16: expected fp32 or bf16");
+}
+
 TEST(GeneratorSampling, GridHasARowPerInput) {
   GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(1), torch::kCPU);
   auto grid = invkit::train::sample_grid(t.gen(), squares(3).images, torch::randn({4, 2}));
@@ -284,7 +313,7 @@ TEST(GeneratorSampling, GridHasARowPerInput) {
 
 // Not a test: the C++ side of scripts/bench-generator, run with
 // --gtest_also_run_disabled_tests. INVKIT_BENCH_SHAPE=C,H,W (default 1,28,28),
-// INVKIT_BENCH_WHAT=train1|train32|sample (one figure: a warm-up, then timed
+// INVKIT_BENCH_WHAT=train1|train32|sample|sample_bf16 (one figure: a warm-up, then timed
 // work), INVKIT_BENCH_THREADS (default all cores). Prints one JSON line.
 TEST(GeneratorBench, DISABLED_Speed) {
   int64_t c = 1, h = 28, w = 28;
@@ -322,6 +351,7 @@ TEST(GeneratorBench, DISABLED_Speed) {
     trainer.save(path);
     auto g = invkit::checkpoint::load_generator(path, torch::kCPU);
     std::remove(path.c_str());
+    if (what == "sample_bf16") g.precision = invkit::models::Precision::BFloat16;
     auto x = data.images.narrow(0, 0, 128);
     invkit::models::generate(g, x, 0);  // warm-up
     auto start = clock();
