@@ -13,6 +13,7 @@
 #include "invkit/cli/tool.h"
 #include "invkit/data/class_match.h"
 #include "invkit/data/dataset.h"
+#include "invkit/data/dataset_writer.h"
 #include "invkit/data/sampling.h"
 #include "invkit/error.h"
 #include "invkit/io/file.h"
@@ -117,35 +118,57 @@ int main(int argc, char** argv) {
 
     // Output row r*per + j holds input row lo + r: j = 0 the original (with
     // --keep-original), then its samples. Sample s (1..K) of input row i has
-    // key i*(K+1) + s, whatever the shard or batch.
-    auto rows = torch::arange(lo, hi, torch::kLong).repeat_interleave(per);
-    invkit::Dataset out = in.select(rows);
-    out.params = torch::Tensor();
+    // key i*(K+1) + s, whatever the shard or batch. Everything but the images
+    // and params is known before any is drawn: the writer puts it out first
+    // and then takes the images batch by batch.
+    invkit::Dataset head;
+    head.index = torch::arange(lo, hi, torch::kLong).repeat_interleave(per);
+    head.labels = in.labels.index_select(0, head.index);
+    head.class_names = in.class_names;
+    head.extra = in.extra;
     const int64_t P = static_cast<int64_t>(names.size());
-    torch::Tensor params;
-    if (opt.record_params) params = torch::full({n * per, P}, std::numeric_limits<float>::quiet_NaN(), torch::kFloat);
-
+    if (opt.record_params)
+      head.extra["params_columns"] = names;
+    else
+      head.extra.erase("params_columns");
+    head.extra["augment"] = {{"seed", seed}, {"samples", K}, {"keep_original", opt.keep_original}, {"device", device.str()}};
+    auto entry = tool.history_entry();
+    if (transform) {
+      head.extra["augment"]["transform"] = entry["transform"] = transform->spec();
+    } else {
+      head.extra["augment"]["generator"] = entry["generator"] = opt.generator;
+    }
+    head.add_history(entry);
     const int64_t C = in.channels(), H = in.height(), W = in.width();
-    auto images5 = out.images.view({n, per, C, H, W});
-    auto params3 = opt.record_params ? params.view({n, per, P}) : torch::Tensor();
+    invkit::DatasetWriter writer(opt.output, head, {C, H, W}, opt.record_params ? P : -1);
+
     const int64_t first = opt.keep_original ? 1 : 0;
     invkit::cli::Progress progress("augment", n * K, "img", tool.common().quiet);
     invkit::cli::JsonLog log(tool.common().log);
     double seconds = 0, cpu_seconds = 0;  // in the transform alone (no I/O): wall clock, CPU time of all threads
+    torch::Tensor shown;                  // the preview's rows: [min(n, 8), per, C, H, W]
     for (int64_t b = 0; b < n; b += opt.batch) {
       const int64_t e = std::min(n, b + opt.batch), m = e - b;
       auto src = in.images.slice(0, lo + b, lo + e);
-      if (K > 1) src = src.repeat_interleave(K, 0);
       auto keys = invkit::augment_keys(lo + b, lo + e, K);
       torch::Tensor p;
-      auto x = src.to(device);
+      auto x = (K > 1 ? src.repeat_interleave(K, 0) : src).to(device);
       auto t0 = std::chrono::steady_clock::now();
       std::clock_t c0 = std::clock();
       auto y = draw(x, keys, opt.record_params ? &p : nullptr).to(torch::kCPU);
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       cpu_seconds += static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
-      images5.slice(0, b, e).slice(1, first, per).copy_(y.view({m, K, C, H, W}));
-      if (opt.record_params) params3.slice(0, b, e).slice(1, first, per).copy_(p.view({m, K, P}));
+      auto images = torch::empty({m, per, C, H, W}, torch::kUInt8);
+      if (opt.keep_original) images.select(1, 0).copy_(src);
+      images.slice(1, first, per).copy_(y.view({m, K, C, H, W}));
+      torch::Tensor params;
+      if (opt.record_params) {
+        params = torch::full({m, per, P}, std::numeric_limits<float>::quiet_NaN(), torch::kFloat);
+        params.slice(1, first, per).copy_(p.view({m, K, P}));
+        params = params.view({m * per, P});
+      }
+      if (b == 0) shown = images.slice(0, 0, std::min(m, kPreviewImages)).clone();
+      writer.append(images.view({m * per, C, H, W}), params);
       progress.update(e * K);
     }
     progress.finish();
@@ -154,29 +177,14 @@ int main(int argc, char** argv) {
                {"threads", torch::get_num_threads()}, {"device", device.str()}});
 
     if (!opt.preview.empty()) {
-      const int64_t shown = std::min(n, kPreviewImages), cols = 1 + std::min(K, kPreviewSamples);
+      const int64_t cols = 1 + std::min(K, kPreviewSamples);
       std::vector<torch::Tensor> cells;
-      for (int64_t r = 0; r < shown; ++r) {
+      for (int64_t r = 0; r < shown.size(0); ++r) {
         cells.push_back(in.images[lo + r].unsqueeze(0));
-        cells.push_back(images5[r].slice(0, first, first + cols - 1));
+        cells.push_back(shown[r].slice(0, first, first + cols - 1));
       }
       invkit::io::write_png(opt.preview, invkit::io::image_grid(torch::cat(cells), cols));
     }
-
-    if (opt.record_params) {
-      out.params = params;
-      out.extra["params_columns"] = names;
-    } else {
-      out.extra.erase("params_columns");
-    }
-    out.extra["augment"] = {{"seed", seed}, {"samples", K}, {"keep_original", opt.keep_original}, {"device", device.str()}};
-    auto entry = tool.history_entry();
-    if (transform) {
-      out.extra["augment"]["transform"] = entry["transform"] = transform->spec();
-    } else {
-      out.extra["augment"]["generator"] = entry["generator"] = opt.generator;
-    }
-    out.add_history(entry);
-    out.save(opt.output);
+    writer.commit();
   });
 }

@@ -169,6 +169,25 @@ void AtomicWriter::write(const void* data, size_t size) {
   }
 }
 
+void AtomicWriter::skip(size_t size) {
+  if (!seekable()) throw Error(output_name(path_) + ": cannot seek (not a regular file)");
+  if (::lseek(fd_, static_cast<off_t>(size), SEEK_CUR) < 0)
+    throw Error(output_name(path_) + ": seek failed: " + errno_text());
+}
+
+void AtomicWriter::write_at(uint64_t offset, const void* data, size_t size) {
+  if (!seekable()) throw Error(output_name(path_) + ": cannot seek (not a regular file)");
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::pwrite(fd_, p, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(output_name(path_) + ": write failed: " + errno_text());
+    p += n;
+    offset += static_cast<uint64_t>(n);
+    size -= static_cast<size_t>(n);
+  }
+}
+
 void AtomicWriter::commit() {
   if (path_ == "-") {
     committed_ = true;

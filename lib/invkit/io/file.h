@@ -42,6 +42,13 @@ class AtomicWriter {
   AtomicWriter& operator=(const AtomicWriter&) = delete;
 
   void write(const void* data, size_t size);
+  // A temporary regular file can be written out of order: skip() leaves a
+  // gap of `size` bytes (read as zeros until filled) and write_at() fills
+  // bytes at an offset from the file's start. stdout, devices and FIFOs
+  // cannot (seekable() is false; both calls then throw Error).
+  bool seekable() const { return !tmp_.empty(); }
+  void skip(size_t size);
+  void write_at(uint64_t offset, const void* data, size_t size);
   void commit();
 
  private:

@@ -311,25 +311,16 @@ torch::Tensor Safetensors::view(const std::string& name) const {
   return torch::from_blob(const_cast<uint8_t*>(data(*t)), t->shape, [owner](void*) {}, options);
 }
 
-std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
-                                           const std::map<std::string, std::string>& metadata) {
-  struct Item {
-    std::string name;
-    DType dtype;
-    torch::Tensor t;
-  };
-  std::vector<Item> items;
-  for (const auto& [name, t] : tensors) {
-    if (name == "__metadata__") throw Error("a tensor cannot be named __metadata__");
-    if (!t.defined()) throw Error("tensor \"" + name + "\" is undefined");
-    items.push_back({name, dtype_of(t.scalar_type()), t.to(torch::kCPU).contiguous()});
-  }
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+SafetensorsLayout layout_safetensors(std::vector<TensorInfo> tensors,
+                                     const std::map<std::string, std::string>& metadata) {
+  for (const auto& t : tensors)
+    if (t.name == "__metadata__") throw Error("a tensor cannot be named __metadata__");
+  std::stable_sort(tensors.begin(), tensors.end(), [](const TensorInfo& a, const TensorInfo& b) {
     int ra = python_rank(a.dtype), rb = python_rank(b.dtype);
     return ra != rb ? ra > rb : a.name < b.name;
   });
-  for (size_t i = 1; i < items.size(); ++i)
-    if (items[i].name == items[i - 1].name) throw Error("two tensors named \"" + items[i].name + "\"");
+  for (size_t i = 1; i < tensors.size(); ++i)
+    if (tensors[i].name == tensors[i - 1].name) throw Error("two tensors named \"" + tensors[i].name + "\"");
 
   // Built by hand to keep Python's key order: __metadata__ first, then the
   // tensors in data order, each as dtype, shape, data_offsets.
@@ -344,28 +335,45 @@ std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
     }
     h += "}";
   }
+  SafetensorsLayout out;
   size_t offset = 0;
-  for (const auto& it : items) {
-    size_t nbytes = static_cast<size_t>(it.t.numel()) * dtype_size(it.dtype);
+  for (auto& t : tensors) {
+    size_t nbytes = dtype_size(t.dtype);
+    for (int64_t d : t.shape) nbytes *= static_cast<size_t>(d);
     if (h.size() > 1) h += ",";
-    h += dump_json(it.name) + ":{\"dtype\":\"" + dtype_name(it.dtype) + "\",\"shape\":[";
-    for (int64_t d = 0; d < it.t.dim(); ++d) h += (d ? "," : "") + std::to_string(it.t.size(d));
+    h += dump_json(t.name) + ":{\"dtype\":\"" + dtype_name(t.dtype) + "\",\"shape\":[";
+    for (size_t d = 0; d < t.shape.size(); ++d) h += (d ? "," : "") + std::to_string(t.shape[d]);
     h += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nbytes) + "]}";
-    offset += nbytes;
+    t.begin = offset;
+    t.end = offset += nbytes;
   }
   h += "}";
   h.append((8 - h.size() % 8) % 8, ' ');
+  out.header.resize(8 + h.size());
+  const uint64_t n = h.size();
+  for (int i = 0; i < 8; ++i) out.header[i] = static_cast<uint8_t>(n >> (8 * i));
+  std::memcpy(out.header.data() + 8, h.data(), h.size());
+  out.tensors = std::move(tensors);
+  out.data_size = offset;
+  return out;
+}
 
-  std::vector<uint8_t> out(8 + h.size() + offset);
-  uint64_t n = h.size();
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(n >> (8 * i));
-  std::memcpy(out.data() + 8, h.data(), h.size());
-  uint8_t* p = out.data() + 8 + h.size();
-  for (const auto& it : items) {
-    size_t nbytes = static_cast<size_t>(it.t.numel()) * dtype_size(it.dtype);
-    if (nbytes) std::memcpy(p, it.t.data_ptr(), nbytes);
-    p += nbytes;
+std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
+                                           const std::map<std::string, std::string>& metadata) {
+  std::map<std::string, torch::Tensor> by_name;
+  std::vector<TensorInfo> infos;
+  for (const auto& [name, t] : tensors) {
+    if (!t.defined()) throw Error("tensor \"" + name + "\" is undefined");
+    auto c = t.to(torch::kCPU).contiguous();
+    infos.push_back({name, dtype_of(c.scalar_type()), c.sizes().vec()});
+    by_name[name] = c;
   }
+  SafetensorsLayout layout = layout_safetensors(std::move(infos), metadata);
+  std::vector<uint8_t> out(layout.header.size() + layout.data_size);
+  std::memcpy(out.data(), layout.header.data(), layout.header.size());
+  uint8_t* p = out.data() + layout.header.size();
+  for (const auto& t : layout.tensors)
+    if (t.end > t.begin) std::memcpy(p + t.begin, by_name[t.name].data_ptr(), t.end - t.begin);
   return out;
 }
 

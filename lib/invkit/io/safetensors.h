@@ -90,6 +90,18 @@ class Safetensors {
 // way Python's safetensors does: by dtype, widest first, then by name).
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 
+// Where each tensor goes in a file: the header (8-byte little-endian
+// length, JSON, padded with spaces to 8 bytes) and the tensors in data
+// order with their offsets, as Python's safetensors lays them out. `tensors`
+// give name, dtype and shape (begin/end are ignored). Throws Error for a
+// tensor named __metadata__ or two of one name.
+struct SafetensorsLayout {
+  std::vector<uint8_t> header;
+  std::vector<TensorInfo> tensors;  // in data order, with their offsets in the data section
+  uint64_t data_size = 0;
+};
+SafetensorsLayout layout_safetensors(std::vector<TensorInfo> tensors, const std::map<std::string, std::string>& metadata);
+
 // The complete file as bytes (header padded with spaces to 8 bytes).
 std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
                                            const std::map<std::string, std::string>& metadata);
