@@ -13,6 +13,7 @@
 #include "invkit/cli/tool.h"
 #include "invkit/data/class_match.h"
 #include "invkit/data/dataset.h"
+#include "invkit/data/dataset_reader.h"
 #include "invkit/data/dataset_writer.h"
 #include "invkit/data/sampling.h"
 #include "invkit/error.h"
@@ -104,7 +105,9 @@ int main(int argc, char** argv) {
       return invkit::models::generate(generator, x, seed, keys);
     };
 
-    invkit::Dataset in = invkit::Dataset::load(opt.input);
+    // The input is read batch by batch; `in` is everything but its pixels.
+    invkit::DatasetReader reader(opt.input);
+    const invkit::Dataset& in = reader.head();
     if (!opt.generator.empty())
       invkit::check_generator_classes(generator.manifest, opt.generator, in, invkit::io::input_name(opt.input));
     const int64_t N = in.size(), K = opt.samples, per = K + (opt.keep_original ? 1 : 0);
@@ -139,17 +142,17 @@ int main(int argc, char** argv) {
       head.extra["augment"]["generator"] = entry["generator"] = opt.generator;
     }
     head.add_history(entry);
-    const int64_t C = in.channels(), H = in.height(), W = in.width();
+    const int64_t C = reader.channels(), H = reader.height(), W = reader.width();
     invkit::DatasetWriter writer(opt.output, head, {C, H, W}, opt.record_params ? P : -1);
 
     const int64_t first = opt.keep_original ? 1 : 0;
     invkit::cli::Progress progress("augment", n * K, "img", tool.common().quiet);
     invkit::cli::JsonLog log(tool.common().log);
     double seconds = 0, cpu_seconds = 0;  // in the transform alone (no I/O): wall clock, CPU time of all threads
-    torch::Tensor shown;                  // the preview's rows: [min(n, 8), per, C, H, W]
+    torch::Tensor shown, shown_input;     // the preview's rows: [min(n, 8), per, C, H, W], and their inputs
     for (int64_t b = 0; b < n; b += opt.batch) {
       const int64_t e = std::min(n, b + opt.batch), m = e - b;
-      auto src = in.images.slice(0, lo + b, lo + e);
+      auto src = reader.images(lo + b, lo + e);
       auto keys = invkit::augment_keys(lo + b, lo + e, K);
       torch::Tensor p;
       auto x = (K > 1 ? src.repeat_interleave(K, 0) : src).to(device);
@@ -167,11 +170,15 @@ int main(int argc, char** argv) {
         params.slice(1, first, per).copy_(p.view({m, K, P}));
         params = params.view({m * per, P});
       }
-      if (b == 0) shown = images.slice(0, 0, std::min(m, kPreviewImages)).clone();
+      if (b == 0) {
+        shown = images.slice(0, 0, std::min(m, kPreviewImages)).clone();
+        shown_input = src.slice(0, 0, std::min(m, kPreviewImages)).clone();
+      }
       writer.append(images.view({m * per, C, H, W}), params);
       progress.update(e * K);
     }
     progress.finish();
+    reader.finish();
     log.write({{"event", "done"}, {"images", n * K}, {"transform_seconds", seconds}, {"transform_cpu_seconds", cpu_seconds},
                {"images_per_second", seconds > 0 ? static_cast<double>(n * K) / seconds : 0.0},
                {"threads", torch::get_num_threads()}, {"device", device.str()}});
@@ -180,7 +187,7 @@ int main(int argc, char** argv) {
       const int64_t cols = 1 + std::min(K, kPreviewSamples);
       std::vector<torch::Tensor> cells;
       for (int64_t r = 0; r < shown.size(0); ++r) {
-        cells.push_back(in.images[lo + r].unsqueeze(0));
+        cells.push_back(shown_input[r].unsqueeze(0));
         cells.push_back(shown[r].slice(0, first, first + cols - 1));
       }
       invkit::io::write_png(opt.preview, invkit::io::image_grid(torch::cat(cells), cols));

@@ -88,13 +88,19 @@ Dataset Dataset::select(const torch::Tensor& rows) const {
 Dataset Dataset::load(const std::string& path) {
   const std::string source = io::input_name(path);
   io::Safetensors st = io::Safetensors::read(path);
-  Dataset d;
-  nlohmann::json m = io::manifest_of(st);
   if (!st.find("images") || !st.find("labels")) throw Error(source + ": not a data set: needs tensors \"images\" and \"labels\"");
-  d.images = st.view("images");  // no copy of a mapped file's pixels
-  d.labels = st.tensor("labels");
-  if (st.find("index")) d.index = st.tensor("index");
-  if (st.find("params")) d.params = st.tensor("params");
+  return from_parts(io::manifest_of(st), st.view("images") /* no copy of a mapped file's pixels */,
+                    st.tensor("labels"), st.find("index") ? st.tensor("index") : torch::Tensor(),
+                    st.find("params") ? st.tensor("params") : torch::Tensor(), source);
+}
+
+Dataset Dataset::from_parts(nlohmann::json m, torch::Tensor images, torch::Tensor labels, torch::Tensor index,
+                            torch::Tensor params, const std::string& source) {
+  Dataset d;
+  d.images = std::move(images);
+  d.labels = std::move(labels);
+  d.index = std::move(index);
+  d.params = std::move(params);
 
   if (m.is_object() && m.contains("format") && m["format"] != kDatasetFormat)
     throw Error(source + ": manifest format is " + m["format"].dump() + ", expected \"" + kDatasetFormat + "\"");

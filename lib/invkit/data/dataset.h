@@ -50,6 +50,11 @@ struct Dataset {
   Dataset select(const torch::Tensor& rows) const;
 
   static Dataset load(const std::string& path);  // "-" reads stdin
+  // A set from a file's tensors and its manifest (null: none), checked as
+  // load() checks a file: class names from the manifest (else numbered),
+  // num_classes, class_counts and sizes against it. Errors name `source`.
+  static Dataset from_parts(nlohmann::json manifest, torch::Tensor images, torch::Tensor labels, torch::Tensor index,
+                            torch::Tensor params, const std::string& source);
   void save(const std::string& path) const;      // "-" writes stdout
 };
 

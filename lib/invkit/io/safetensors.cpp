@@ -292,11 +292,14 @@ const TensorInfo* Safetensors::find(const std::string& name) const {
   return nullptr;
 }
 
+torch::Tensor empty_tensor(const TensorInfo& t) {
+  return torch::empty(t.shape, torch::TensorOptions().dtype(row(t.dtype).scalar));
+}
+
 torch::Tensor Safetensors::tensor(const std::string& name) const {
   const TensorInfo* t = find(name);
   if (!t) throw Error(source_ + ": has no tensor \"" + name + "\"");
-  auto options = torch::TensorOptions().dtype(row(t->dtype).scalar);
-  torch::Tensor out = torch::empty(t->shape, options);
+  torch::Tensor out = empty_tensor(*t);
   if (t->end > t->begin) std::memcpy(out.data_ptr(), data(*t), t->end - t->begin);
   return out;
 }

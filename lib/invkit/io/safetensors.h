@@ -30,6 +30,9 @@ struct TensorInfo {
   size_t end = 0;
 };
 
+// An uninitialised CPU tensor of t's dtype and shape, to read t's bytes into.
+at::Tensor empty_tensor(const TensorInfo& t);
+
 // A checked header: every rule of the format's reference implementation
 // (huggingface/safetensors, tensor.rs) that does not need the data section.
 struct SafetensorsHeader {
