@@ -8,6 +8,7 @@
 #include "invkit/cli/specs.h"
 #include "invkit/cli/tool.h"
 #include "invkit/data/dataset.h"
+#include "invkit/data/dataset_reader.h"
 #include "invkit/data/longtail.h"
 #include "invkit/data/sampling.h"
 #include "invkit/error.h"
@@ -144,7 +145,9 @@ int main(int argc, char** argv) {
       return;
     }
 
-    const Dataset in = Dataset::load(opt.inputs[0]);
+    // The input's pixels are read only for the rows chosen, a batch at a time.
+    DatasetReader reader(opt.inputs[0]);
+    const Dataset& in = reader.head();
     const std::vector<int64_t> labels = label_vector(in);
     const std::vector<int64_t> sizes = in.class_counts();
     Dataset out;
@@ -161,9 +164,9 @@ int main(int argc, char** argv) {
       out.extra["split"]["part"] = "remainder";
       named.add_history(tool.history_entry());
       out.add_history(tool.history_entry());
-      out.save(opt.output);
+      write_rows(reader, out, opt.output);
       try {
-        named.save(opt.rest);
+        write_rows(reader, named, opt.rest);
       } catch (...) {
         if (opt.output != "-") std::remove(opt.output.c_str());  // no half of a split left behind
         throw;
@@ -222,6 +225,6 @@ int main(int argc, char** argv) {
       out.extra["repeated"] = sel.repeated;
     }
     out.add_history(tool.history_entry());
-    out.save(opt.output);
+    write_rows(reader, out, opt.output);
   });
 }

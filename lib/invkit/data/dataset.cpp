@@ -76,7 +76,7 @@ void Dataset::add_history(const nlohmann::json& entry) {
 
 Dataset Dataset::select(const torch::Tensor& rows) const {
   Dataset out;
-  out.images = images.index_select(0, rows);
+  if (images.defined()) out.images = images.index_select(0, rows);  // a DatasetReader's head has none
   out.labels = labels.index_select(0, rows);
   out.index = rows.to(torch::kLong).clone();
   if (params.defined()) out.params = params.index_select(0, rows);

@@ -47,6 +47,7 @@ struct Dataset {
 
   // Rows `rows` (int64 indices) of this set; the result's `index` holds
   // `rows`, each output row's row in this set, so a chain can be traced back.
+  // A set without images (a DatasetReader's head) gives one without images.
   Dataset select(const torch::Tensor& rows) const;
 
   static Dataset load(const std::string& path);  // "-" reads stdin

@@ -1,5 +1,8 @@
 #include "invkit/data/dataset_reader.h"
 
+#include <algorithm>
+
+#include "invkit/data/dataset_writer.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 
@@ -48,6 +51,42 @@ torch::Tensor DatasetReader::images(int64_t begin, int64_t end) {
   return out;
 }
 
+torch::Tensor DatasetReader::gather(const torch::Tensor& rows) {
+  auto r = rows.to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t m = r.numel();
+  const int64_t* p = r.data_ptr<int64_t>();
+  for (int64_t i = 0; i < m; ++i)
+    if (p[i] < 0 || p[i] >= size())
+      throw Error(source() + ": internal: row " + std::to_string(p[i]) + " of " + std::to_string(size()));
+  if (!whole_.defined() && !stream_->seekable()) whole_ = images(0, size());
+  if (whole_.defined()) return whole_.index_select(0, r);
+  auto out = torch::empty({m, chw_[0], chw_[1], chw_[2]}, torch::kUInt8);
+  const uint64_t row = static_cast<uint64_t>(chw_[0] * chw_[1] * chw_[2]);
+  auto* dst = static_cast<uint8_t*>(out.data_ptr());
+  for (int64_t i = 0; i < m;) {
+    int64_t j = i + 1;  // rows i..j-1 are consecutive in the file
+    while (j < m && p[j] == p[j - 1] + 1) ++j;
+    stream_->read(images_at_ + static_cast<uint64_t>(p[i]) * row, dst + static_cast<uint64_t>(i) * row,
+                  static_cast<uint64_t>(j - i) * row);
+    i = j;
+  }
+  return out;
+}
+
 void DatasetReader::finish() { stream_->finish(); }
+
+void write_rows(DatasetReader& in, const Dataset& head, const std::string& path) {
+  DatasetWriter out(path, head, {in.channels(), in.height(), in.width()},
+                    head.params.defined() ? head.params.size(1) : -1);
+  const int64_t row = in.channels() * in.height() * in.width();
+  const int64_t batch = std::max<int64_t>(1, (int64_t(64) << 20) / std::max<int64_t>(row, 1));  // about 64 MB
+  for (int64_t b = 0; b < head.size(); b += batch) {
+    const int64_t e = std::min(head.size(), b + batch);
+    out.append(in.gather(head.index.slice(0, b, e)),
+               head.params.defined() ? head.params.slice(0, b, e) : torch::Tensor());
+  }
+  in.finish();
+  out.commit();
+}
 
 }  // namespace invkit

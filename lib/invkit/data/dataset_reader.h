@@ -36,6 +36,11 @@ class DatasetReader {
   // uint8 [end - begin, C, H, W]: the pixels of rows [begin, end), a fresh
   // CPU tensor. From a pipe, begin must not precede the end of the last call.
   torch::Tensor images(int64_t begin, int64_t end);
+  // uint8 [M, C, H, W]: the pixels of rows `rows` (int64 [M], any order,
+  // repeats allowed), a fresh CPU tensor. From a file, read row by row (runs
+  // of consecutive rows at once); from a pipe, the pixels not yet read are
+  // read whole at the first call and kept.
+  torch::Tensor gather(const torch::Tensor& rows);
   // Reads a pipe to its end and checks that nothing follows the data.
   void finish();
 
@@ -46,5 +51,10 @@ class DatasetReader {
   uint64_t images_at_ = 0;  // data offset of the pixels
   torch::Tensor whole_;      // the pixels, when they had to be read at open
 };
+
+// Writes `head`, a set of rows of `in` (head.index: each row's row in `in`,
+// as Dataset::select makes it; head.images undefined), to `path` with the
+// pixels from `in`, read and written a batch at a time (DatasetWriter).
+void write_rows(DatasetReader& in, const Dataset& head, const std::string& path);
 
 }  // namespace invkit

@@ -78,6 +78,8 @@ TEST(DatasetReader, ReadsFilesAndPipesAsLoadDoes) {
     EXPECT_EQ((std::array<int64_t, 3>{r.channels(), r.height(), r.width()}), (std::array<int64_t, 3>{1, 3, 2}));
     EXPECT_TRUE(torch::equal(r.images(5, 9), d.images.slice(0, 5, 9)));
     EXPECT_TRUE(torch::equal(r.images(0, 2), d.images.slice(0, 0, 2)));
+    const auto rows = torch::tensor({5, 0, 1, 2, 5, 8}, torch::kLong);
+    EXPECT_TRUE(torch::equal(r.gather(rows), d.images.index_select(0, rows)));
     r.finish();
   }
   through_fifo(dir, file_bytes(dir / "set.st"), [&](const std::string& fifo) {
@@ -88,6 +90,13 @@ TEST(DatasetReader, ReadsFilesAndPipesAsLoadDoes) {
     EXPECT_TRUE(torch::equal(r.images(6, 8), d.images.slice(0, 6, 8)));
     EXPECT_EQ(error_of([&] { r.images(0, 1); }), fifo + ": internal: a pipe read at data offset 216 after 264");
     r.finish();  // reads the last row
+  });
+  through_fifo(dir, file_bytes(dir / "set.st"), [&](const std::string& fifo) {
+    DatasetReader r(fifo);  // any rows from a pipe: its pixels are read whole, once
+    const auto rows = torch::tensor({7, 1, 1, 3}, torch::kLong);
+    EXPECT_TRUE(torch::equal(r.gather(rows), d.images.index_select(0, rows)));
+    EXPECT_TRUE(torch::equal(r.gather(rows.flip(0)), d.images.index_select(0, rows.flip(0))));
+    r.finish();
   });
 }
 
