@@ -187,9 +187,12 @@ test_sigterm() {
 # A rank that never comes: the others end within the timeout, naming it.
 test_missing_rank() {
   SECONDS=0
-  RANKS=0 start_ranks 2 train-classifier train.st "${quick[@]}" -o x.st --dist-timeout 2
+  RANKS=0 start_ranks 2 train-classifier train.st "${quick[@]}" --threads 0 -o x.st --dist-timeout 2
   wait_ranks
   [ "${RC[0]}" -eq 1 ] || fail "rank 0: exit ${RC[0]}: $(cat r0.err)"
+  # --threads 0: the cores divided by the 2 ranks of this node.
+  threads=$(( $(nproc) / 2 )); [ "$threads" -ge 1 ] || threads=1
+  grep -q "store 127.0.0.1:$PORT; $threads thread" r0.err || fail "threads per rank: $(cat r0.err)"
   grep -q "^train-classifier: error: rank 0: rank 1 of 2 did not join within 2 s (store 127.0.0.1:$PORT; torchrun launch)$" r0.err ||
     fail "rank 0's message: $(cat r0.err)"
   # Rank 0, which serves the store, never comes.
