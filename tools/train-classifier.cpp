@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
       "  train-classifier lt.st --val val.st --rule drw --loss ldam -o ldam-drw.st --log train.jsonl\n"
       "  train-classifier lt.st --val val.st -o erm.st --epochs 50 --resume erm.st.last\n"
       "  train-classifier lt.st --val val.st --rule drs --generator gen.st --gen-delayed -o drs-git.st\n"
-      "  torchrun --nproc-per-node 2 $(command -v train-classifier) lt.st --val val.st -o erm.st   # 2 processes "
-      "(docs/cluster.md)");
+      "  torchrun --nproc_per_node 2 --no_python $(command -v train-classifier) lt.st --val val.st -o erm.st   # 2 "
+      "processes (docs/cluster.md)");
   auto& app = tool.app();
   // A later option overrides an earlier one, so scripts can append to a recipe.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);

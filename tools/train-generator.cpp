@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
       "  train-generator rot-lt.st -o gen.st\n"
       "  train-generator rot-lt.st -o gen.st --iters 2000 --sample-every 500 --samples-dir samples --log gen.jsonl\n"
       "  train-generator rot-lt.st -o gen.st --resume gen.st --iters 4000   # continue the same run\n"
-      "  torchrun --nproc-per-node 2 $(command -v train-generator) rot-lt.st -o gen.st --batch 8   # 2 processes "
-      "(docs/cluster.md)");
+      "  torchrun --nproc_per_node 2 --no_python $(command -v train-generator) rot-lt.st -o gen.st --batch 8   # 2 "
+      "processes (docs/cluster.md)");
   auto& app = tool.app();
   app.add_option("input", opt.input, "training set (invkit data set, - for stdin)")->required();
   app.add_option("-o,--output", opt.output, "generator checkpoint to write (required unless --layers)");

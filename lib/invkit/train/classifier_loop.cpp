@@ -278,10 +278,11 @@ EpochOutcome train_one_epoch(Run& run, int64_t epoch, int64_t first_step, const 
     const auto t0 = Clock::now();
     const int64_t lo = step * config.batch, hi = std::min(n, lo + config.batch);
     if (run.group) {
+      const double data_before = data_seconds;
       const SharedStep shared = shared_step(run, draws, weight, lo, hi, data_seconds, generator_seconds);
       if (!std::isfinite(shared.loss)) throw Error(non_finite_loss(shared.loss, epoch, step, steps, run.last_saved));
       run.opt->step(lr);
-      model_seconds += seconds_since(t0);
+      model_seconds += seconds_since(t0) - (data_seconds - data_before);  // forward, backward, the sums, the update
       correct += shared.correct;
       generated += shared.generated;
       loss_sum += shared.loss * static_cast<double>(hi - lo);
