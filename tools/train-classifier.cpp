@@ -3,6 +3,7 @@
 // last checkpoint; print test metrics as one JSON object.
 #include <iostream>
 
+#include "invkit/cli/distributed.h"
 #include "invkit/cli/progress.h"
 #include "invkit/cli/tool.h"
 #include "invkit/error.h"
@@ -21,7 +22,9 @@ int main(int argc, char** argv) {
       "  train-classifier train.st --val val.st --test test.st --arch resnet20 --epochs 50 --step1 30 --step2 40 -o erm.st\n"
       "  train-classifier lt.st --val val.st --rule drw --loss ldam -o ldam-drw.st --log train.jsonl\n"
       "  train-classifier lt.st --val val.st -o erm.st --epochs 50 --resume erm.st.last\n"
-      "  train-classifier lt.st --val val.st --rule drs --generator gen.st --gen-delayed -o drs-git.st");
+      "  train-classifier lt.st --val val.st --rule drs --generator gen.st --gen-delayed -o drs-git.st\n"
+      "  torchrun --nproc_per_node 2 --no_python $(command -v train-classifier) lt.st --val val.st -o erm.st   # 2 "
+      "processes (docs/cluster.md)");
   auto& app = tool.app();
   // A later option overrides an earlier one, so scripts can append to a recipe.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -59,6 +62,8 @@ int main(int argc, char** argv) {
   tool.add_device().add_threads().add_seed().add_quiet().add_generator_sampling(cfg.git.style_temperature,
                                                                                  gen_precision);
   tool.add_log("one JSON object per epoch (loss, accuracies, timings)").add_shot_groups(cfg.shots.many, cfg.shots.few);
+  invkit::cli::DistributedOptions dist_options;
+  invkit::cli::add_distributed_options(app, dist_options);
   return tool.run(argc, argv, [&] {
     if (cfg.git.generator.empty() && (app.count("--gen-frac") || app.count("--gen-threshold") || cfg.git.delayed ||
                                       app.count("--style-temperature") || app.count("--gen-precision")))
@@ -68,6 +73,9 @@ int main(int argc, char** argv) {
     if (cfg.output == "-") throw invkit::UsageError("--output must be a file (the checkpoint has a .last sibling)");
     if (cfg.step2 < cfg.step1) throw invkit::UsageError("--step2 must not come before --step1");
     cfg.seed = tool.common().seed;
+    // Under torchrun or srun: one rank of a data-parallel run; rank 0 writes.
+    const auto group = invkit::cli::start_distributed(tool, dist_options, tool.device());
+    const bool main_rank = !group || group->rank() == 0;
     invkit::train::TrainInputs in;
     in.train_name = invkit::io::input_name(train_path);
     in.train = invkit::Dataset::load(train_path);
@@ -80,8 +88,9 @@ int main(int argc, char** argv) {
       in.test = invkit::Dataset::load(test_path);
     }
     // A progress bar per epoch on stderr, one --log record per epoch.
-    const auto observer = invkit::cli::progress_observer("it", tool.common().quiet, tool.common().log);
-    auto report = invkit::train::train_classifier(cfg, in, tool.device(), tool.history_entry(), observer);
-    std::cout << invkit::io::dump_json(report) << std::endl;
+    const auto observer = main_rank ? invkit::cli::progress_observer("it", tool.common().quiet, tool.common().log)
+                                    : invkit::Observer{};
+    auto report = invkit::train::train_classifier(cfg, in, tool.device(), tool.history_entry(), observer, group.get());
+    if (main_rank) std::cout << invkit::io::dump_json(report) << std::endl;
   });
 }

@@ -1,5 +1,6 @@
 // train-generator: learn T(.|x) with MUNIT, one domain mapped to itself.
 
+#include "invkit/cli/distributed.h"
 #include "invkit/cli/progress.h"
 #include "invkit/cli/tool.h"
 #include "invkit/data/dataset.h"
@@ -37,7 +38,9 @@ int main(int argc, char** argv) {
       "x' = dec(content(x), s) with a random style s. Writes an invkit.generator/1 checkpoint.",
       "  train-generator rot-lt.st -o gen.st\n"
       "  train-generator rot-lt.st -o gen.st --iters 2000 --sample-every 500 --samples-dir samples --log gen.jsonl\n"
-      "  train-generator rot-lt.st -o gen.st --resume gen.st --iters 4000   # continue the same run");
+      "  train-generator rot-lt.st -o gen.st --resume gen.st --iters 4000   # continue the same run\n"
+      "  torchrun --nproc_per_node 2 --no_python $(command -v train-generator) rot-lt.st -o gen.st --batch 8   # 2 "
+      "processes (docs/cluster.md)");
   auto& app = tool.app();
   app.add_option("input", opt.input, "training set (invkit data set, - for stdin)")->required();
   app.add_option("-o,--output", opt.output, "generator checkpoint to write (required unless --layers)");
@@ -66,6 +69,8 @@ int main(int argc, char** argv) {
   app.add_option("--dis-scales", model.dis_scales, "discriminator scales")->check(invkit::cli::kPositive);
   app.add_flag("--layers", opt.layers, "print each layer's output shape for DATA's image size and exit");
   tool.add_device().add_threads().add_seed().add_quiet().add_log("one JSON object per iteration (losses, lr)");
+  invkit::cli::DistributedOptions dist_options;
+  invkit::cli::add_distributed_options(app, dist_options);
 
   return tool.run(argc, argv, [&] {
     if (opt.layers) {
@@ -90,6 +95,9 @@ int main(int argc, char** argv) {
         if (app.count(name) > 0)
           throw invkit::UsageError(std::string(name) + " cannot be changed when resuming: it comes from " + opt.resume);
     const torch::Device device = tool.device();
+    // Under torchrun or srun: one rank of a data-parallel run; rank 0 writes.
+    const auto group = invkit::cli::start_distributed(tool, dist_options, device);
+    const bool main_rank = !group || group->rank() == 0;
 
     invkit::Dataset data = invkit::Dataset::load(opt.input);
     data.require_rows(invkit::io::input_name(opt.input), "there is nothing to train a generator on");
@@ -127,7 +135,9 @@ int main(int argc, char** argv) {
     run.save_every = opt.save_every;
     run.sample_every = opt.sample_every;
     run.samples_dir = opt.samples_dir;
-    invkit::train::train_generator(trainer, data, run, device,
-                                   invkit::cli::progress_observer("it", tool.common().quiet, tool.common().log));
+    invkit::train::train_generator(
+        trainer, data, run, device,
+        main_rank ? invkit::cli::progress_observer("it", tool.common().quiet, tool.common().log) : invkit::Observer{},
+        group.get());
   });
 }

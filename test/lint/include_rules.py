@@ -23,9 +23,10 @@ ALLOWED = {
     "models": set(),                  # networks: build and run, never read files
     "metrics": {"models", "transforms"},  # accuracy, eKLD, statistics
     "checkpoint": {"io", "data", "models"},  # the only place a model meets a file
-    "train": {"checkpoint", "data", "io", "metrics", "models", "transforms"},
+    "train": {"checkpoint", "data", "dist", "io", "metrics", "models", "transforms"},
     "report": {"io", "metrics"},      # results trees -> findings, SVG plots
-    "cli": {"checkpoint", "data", "io", "models"},  # what the tools share
+    "dist": set(),                    # data-parallel training: launch, process group, gradient sums
+    "cli": {"checkpoint", "data", "dist", "io", "models"},  # what the tools share
 }
 TOOLS = set(ALLOWED)  # tools/ may include every layer
 

@@ -9,6 +9,8 @@
 #include "invkit/checkpoint/classifier.h"
 #include "invkit/checkpoint/generator.h"
 #include "invkit/data/class_match.h"
+#include "invkit/dist/group.h"
+#include "invkit/dist/sync.h"
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 #include "invkit/io/safetensors.h"
@@ -107,6 +109,9 @@ struct Run {
   const TrainConfig& config;
   const TrainInputs& in;
   const torch::Device device;
+  dist::Group* group = nullptr;       // data-parallel: this process is one of its ranks
+  bool writes() const { return group == nullptr || group->rank() == 0; }  // checkpoints, test metrics
+  std::vector<torch::Tensor> params;  // the model's, in a fixed order (for the gradient sums)
   models::ClassifierSpec spec;
   models::Normalization norm;
   std::vector<int64_t> counts;
@@ -201,8 +206,57 @@ torch::Tensor make_batch(Run& run, const EpochDraws& d, int64_t lo, int64_t hi, 
 struct EpochOutcome {
   nlohmann::json record;
   int signal = 0;
+  int signal_rank = -1;  // data-parallel: the rank that received it
   int64_t steps_done = 0;
 };
+
+std::string non_finite_loss(double loss_value, int64_t epoch, int64_t step, int64_t steps, const std::string& saved) {
+  return "loss is " + std::string(std::isnan(loss_value) ? "nan" : "inf") + " at epoch " + std::to_string(epoch + 1) +
+         " step " + std::to_string(step + 1) + " (global step " + std::to_string(epoch * steps + step + 1) +
+         "); stopped, " + saved;
+}
+
+// What the ranks of a data-parallel step agree on.
+struct SharedStep {
+  double loss = 0;         // the global batch's mean loss
+  int64_t correct = 0;     // rows of the global batch predicted right
+  int64_t generated = 0;   // GIT rows of the global batch
+  dist::Stop stop;         // a signal any rank received
+};
+
+// The forward and backward pass of this rank's slice of the global batch
+// [lo, hi), and the sum of the ranks' gradients (the optimizer step is the
+// caller's, once the loss is known to be finite).
+SharedStep shared_step(Run& run, const EpochDraws& d, const torch::Tensor& weight, int64_t lo, int64_t hi,
+                       double& data_seconds, double& generator_seconds) {
+  dist::Group& g = *run.group;
+  const auto [a, b] = dist::slice_of(lo, hi, g.rank(), g.world());
+  run.opt->zero_grad();
+  double local_weight = 0, local_loss = 0, local_correct = 0;
+  int64_t local_generated = 0;
+  if (a < b) {
+    const auto t0 = Clock::now();
+    torch::Tensor y;
+    auto x = make_batch(run, d, a, b, y, local_generated, generator_seconds);
+    data_seconds += seconds_since(t0);
+    auto logits = run.model->forward(x);
+    auto loss = (*run.loss_fn)(logits, y, weight);
+    loss.backward();
+    local_weight = run.loss_fn->normalizer(y, weight);
+    local_loss = loss.item<double>() * local_weight;
+    local_correct = (logits.detach().argmax(1) == y).sum().item<double>();
+  }
+  std::vector<double> extras{local_loss, local_correct, static_cast<double>(local_generated)};
+  const auto slots = dist::stop_slots(g, SignalGuard::pending());
+  extras.insert(extras.end(), slots.begin(), slots.end());
+  const dist::Reduced r = dist::reduce_gradients(g, run.params, local_weight, extras);
+  SharedStep out;
+  out.loss = r.weight > 0 ? r.extras[0] / r.weight : std::nan("");
+  out.correct = std::llround(r.extras[1]);
+  out.generated = std::llround(r.extras[2]);
+  out.stop = dist::read_stop(r.extras, 3, g.world());
+  return out;
+}
 
 // One epoch of SGD from step `first_step` on (torchvision's train_one_epoch).
 EpochOutcome train_one_epoch(Run& run, int64_t epoch, int64_t first_step, const Observer& observer) {
@@ -223,6 +277,27 @@ EpochOutcome train_one_epoch(Run& run, int64_t epoch, int64_t first_step, const 
   for (int64_t step = first_step; step < steps; ++step) {
     const auto t0 = Clock::now();
     const int64_t lo = step * config.batch, hi = std::min(n, lo + config.batch);
+    if (run.group) {
+      const double data_before = data_seconds;
+      const SharedStep shared = shared_step(run, draws, weight, lo, hi, data_seconds, generator_seconds);
+      if (!std::isfinite(shared.loss)) throw Error(non_finite_loss(shared.loss, epoch, step, steps, run.last_saved));
+      run.opt->step(lr);
+      model_seconds += seconds_since(t0) - (data_seconds - data_before);  // forward, backward, the sums, the update
+      correct += shared.correct;
+      generated += shared.generated;
+      loss_sum += shared.loss * static_cast<double>(hi - lo);
+      seen += hi - lo;
+      if (observer.step) {
+        char status[32];
+        std::snprintf(status, sizeof status, "loss %.4g", shared.loss);
+        observer.step(step + 1, status);
+      }
+      if (shared.stop.signal) {
+        if (observer.end) observer.end();
+        return {nullptr, shared.stop.signal, shared.stop.rank, step + 1};
+      }
+      continue;
+    }
     torch::Tensor y;
     auto x = make_batch(run, draws, lo, hi, y, generated, generator_seconds);
     const auto t1 = Clock::now();
@@ -231,10 +306,7 @@ EpochOutcome train_one_epoch(Run& run, int64_t epoch, int64_t first_step, const 
     auto logits = run.model->forward(x);
     auto loss = (*run.loss_fn)(logits, y, weight);
     const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value))
-      throw Error("loss is " + std::string(std::isnan(loss_value) ? "nan" : "inf") + " at epoch " +
-                  std::to_string(epoch + 1) + " step " + std::to_string(step + 1) + " (global step " +
-                  std::to_string(epoch * steps + step + 1) + "); stopped, " + run.last_saved);
+    if (!std::isfinite(loss_value)) throw Error(non_finite_loss(loss_value, epoch, step, steps, run.last_saved));
     run.opt->zero_grad();
     loss.backward();
     run.opt->step(lr);
@@ -249,7 +321,7 @@ EpochOutcome train_one_epoch(Run& run, int64_t epoch, int64_t first_step, const 
     }
     if (int sig = SignalGuard::pending()) {
       if (observer.end) observer.end();
-      return {nullptr, sig, step + 1};
+      return {nullptr, sig, -1, step + 1};
     }
   }
   const double train_seconds = seconds_since(t_epoch);
@@ -280,6 +352,20 @@ metrics::ClassMetrics evaluate(Run& run, models::ClassifierImpl& model, const mo
                                          run.config.shots);
 }
 
+// Data-parallel: accuracy of the run's model on `d`, each rank predicting its
+// slice of the rows; every rank gets the same metrics.
+metrics::ClassMetrics evaluate_shared(Run& run, const Dataset& d) {
+  dist::Group& g = *run.group;
+  const int64_t n = d.size(), k = run.spec.num_classes;
+  const auto [a, b] = dist::slice_of(0, n, g.rank(), g.world());
+  auto all = torch::zeros({n, k}, torch::kFloat);  // each row filled by one rank, zeros elsewhere: the sum is exact
+  if (a < b)
+    all.slice(0, a, b).copy_(
+        models::predict_logits(*run.model, run.norm, d.images.slice(0, a, b), run.config.batch, run.device));
+  g.allreduce_sum(all);
+  return metrics::classification_metrics(all.argmax(1), d.labels, k, run.counts, run.config.shots);
+}
+
 // Validates the epoch just trained into `record`; true when it is the best so far.
 bool validate(Run& run, int64_t epoch, nlohmann::json& record) {
   if (!run.in.val) {
@@ -288,7 +374,8 @@ bool validate(Run& run, int64_t epoch, nlohmann::json& record) {
   }
   const auto t_val = Clock::now();
   const double cpu_val = cpu_seconds();
-  auto vm = evaluate(run, *run.model, run.norm, *run.in.val);
+  if (run.group) dist::broadcast_buffers(*run.group, *run.model);  // rank 0's BatchNorm statistics
+  auto vm = run.group ? evaluate_shared(run, *run.in.val) : evaluate(run, *run.model, run.norm, *run.in.val);
   const double val_seconds = seconds_since(t_val);
   record["val_cpu_seconds"] = cpu_seconds() - cpu_val;
   record["val_acc"] = vm.accuracy;
@@ -304,6 +391,14 @@ bool validate(Run& run, int64_t epoch, nlohmann::json& record) {
 
 void save(Run& run, const std::string& path) {
   nlohmann::json m = run.base;
+  if (run.group) {
+    dist::broadcast_buffers(*run.group, *run.model);  // rank 0's BatchNorm statistics, which it writes
+    dist::check_same_state(*run.group, *run.model, "after epoch " + std::to_string(run.at.epoch) + " step " +
+                                                       std::to_string(run.at.step_in_epoch));
+    if (!run.writes()) return;
+    m["distributed"] = {{"ranks", run.group->world()},
+                        {"state", "the same bits on every rank (checked before saving)"}};
+  }
   checkpoint::write_resume_point(m, run.at);
   m["metrics"] = run.last_metrics;
   checkpoint::save_checkpoint(path, *run.model, run.opt->state("optimizer."), m);
@@ -382,6 +477,10 @@ void set_up(Run& run, const nlohmann::json& history_entry) {
   // Data stays uint8 on the device; batches are gathered and normalized there.
   run.images = train.images.to(run.device);
   run.labels = train.labels.to(run.device);
+  if (run.group) {
+    run.params = run.model->parameters();
+    dist::broadcast_state(*run.group, *run.model);  // every rank starts from rank 0's weights
+  }
 }
 
 // Test metrics of the kept (best) checkpoint, also recorded in it.
@@ -403,9 +502,10 @@ nlohmann::json test_best(Run& run) {
 }  // namespace
 
 nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch::Device device,
-                                const nlohmann::json& history_entry, const Observer& observer) {
+                                const nlohmann::json& history_entry, const Observer& observer, dist::Group* group) {
   check_inputs(config, in);
   Run run(config, in, device);
+  run.group = group;
   set_up(run, history_entry);
   SignalGuard signals;
   const std::string last = last_path(config.output);
@@ -418,7 +518,8 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
       run.at.epoch = out.steps_done == steps ? epoch + 1 : epoch;
       run.at.step_in_epoch = out.steps_done == steps ? 0 : out.steps_done;
       save(run, last);
-      throw Error(std::string("interrupted by ") + SignalGuard::name(out.signal) + " at epoch " +
+      const std::string on_rank = out.signal_rank >= 0 ? " on rank " + std::to_string(out.signal_rank) : "";
+      throw Error(std::string("interrupted by ") + SignalGuard::name(out.signal) + on_rank + " at epoch " +
                   std::to_string(epoch + 1) + " step " + std::to_string(out.steps_done) + "; saved " + last +
                   " (continue with " + param("resume") + " " + last + ")");
     }
@@ -447,7 +548,7 @@ nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch
   nlohmann::json report = {{"checkpoint", config.output}, {"best_epoch", run.at.best_epoch}, {"epochs", config.epochs}};
   if (config.keep == "last") report["kept_epoch"] = config.epochs;
   if (in.val) report["val"] = run.at.best_val;
-  if (in.test) report["test"] = test_best(run);
+  if (in.test && run.writes()) report["test"] = test_best(run);
   return report;
 }
 

@@ -13,6 +13,10 @@
 #include "invkit/observer.h"
 #include "invkit/train/git.h"
 
+namespace invkit::dist {
+class Group;
+}
+
 namespace invkit::train {
 
 // train-classifier's options; written into the checkpoint as "training".
@@ -60,7 +64,21 @@ void check_inputs(const TrainConfig& config, TrainInputs& in);
 // observer sees one stretch per epoch ("epoch E/N", its steps) and one record
 // per finished epoch (lr, loss, train_acc, timings, val_acc, ...). SIGINT or
 // SIGTERM stops after the step under way, saves CKPT.last and throws Error.
+//
+// With a `group` (dist/group.h) this process is one rank of a data-parallel
+// run, and every rank calls this with the same config and inputs: rank 0's
+// initial (or resumed) state is copied to all; every rank draws the same
+// epoch (order, flips, augmentation, GIT) and trains on its slice of each
+// global batch of config.batch rows (dist::slice_of); the gradients are
+// those of the global batch (dist::reduce_gradients), so the parameters stay
+// the same bits on every rank; rank 0's BatchNorm statistics are copied to
+// all before each validation and checkpoint; validation is split among the
+// ranks; only rank 0 writes checkpoints, tests the kept one and reports test
+// metrics (the others' reports lack "test"). A signal to any rank stops all
+// of them on the same step, and rank 0 saves CKPT.last. Checkpoints do not
+// depend on the number of ranks, so a run resumes on any number.
 nlohmann::json train_classifier(const TrainConfig& config, TrainInputs in, torch::Device device,
-                                const nlohmann::json& history_entry, const Observer& observer = {});
+                                const nlohmann::json& history_entry, const Observer& observer = {},
+                                dist::Group* group = nullptr);
 
 }  // namespace invkit::train

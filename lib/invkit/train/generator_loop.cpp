@@ -7,6 +7,8 @@
 
 #include "invkit/checkpoint/generator.h"
 #include "invkit/checkpoint/module_tensors.h"
+#include "invkit/dist/group.h"
+#include "invkit/dist/sync.h"
 #include "invkit/error.h"
 #include "invkit/io/image.h"
 #include "invkit/io/manifest.h"
@@ -144,12 +146,15 @@ double GeneratorTrainer::current_lr() const {
   return train_.lr * std::pow(train_.gamma, static_cast<double>(iteration_ / train_.step_size));
 }
 
-GeneratorLosses GeneratorTrainer::step(const torch::Tensor& x) {
+GeneratorLosses GeneratorTrainer::step(const torch::Tensor& x, int64_t offset) {
   gen_->train();
   dis_->train();
   const int64_t b = x.size(0);
   auto gen = cpu_generator(iteration_seed(train_.seed, IterationStream::style, iteration_));
-  auto s_rand = torch::randn({b, model_.style_dim, 1, 1}, gen, torch::kFloat32).to(device_);
+  // Data-parallel: the rows' codes of the whole batch's draw.
+  auto s_rand = group_ ? torch::randn({train_.batch, model_.style_dim, 1, 1}, gen, torch::kFloat32).narrow(0, offset, b)
+                             .to(device_)
+                       : torch::randn({b, model_.style_dim, 1, 1}, gen, torch::kFloat32).to(device_);
   const double lr = current_lr();
 
   // One encoding and one decoding pass serve both updates: the reconstruction
@@ -164,6 +169,8 @@ GeneratorLosses GeneratorTrainer::step(const torch::Tensor& x) {
   dis_opt_->zero_grad();
   auto loss_dis = dis_->dis_loss(x_fake.detach(), x) * train_.gan_w;
   loss_dis.backward();
+  // Every term is a mean over rows of equal size: a rank's weight is its row count.
+  if (group_) dist::reduce_gradients(*group_, dis_->parameters(), static_cast<double>(b), {});
   dis_opt_->step(lr);
 
   gen_opt_->zero_grad();
@@ -177,14 +184,21 @@ GeneratorLosses GeneratorTrainer::step(const torch::Tensor& x) {
   auto total = train_.gan_w * gan + train_.recon_x_w * recon_x + train_.recon_s_w * recon_s + train_.recon_c_w * recon_c;
   total.backward();
   set_requires_grad(*dis_, true);
-  gen_opt_->step(lr);
-  ++iteration_;
-
   auto v = torch::stack({loss_dis.detach(), gan.detach(), recon_x.detach(), recon_s.detach(), recon_c.detach(),
                          total.detach()})
                .to(torch::kCPU, torch::kFloat64);
   auto* p = v.data_ptr<double>();
-  return {p[0], p[1], p[2], p[3], p[4], p[5]};
+  GeneratorLosses losses{p[0], p[1], p[2], p[3], p[4], p[5]};
+  if (group_) {
+    const double w = static_cast<double>(b);
+    const auto r = dist::reduce_gradients(*group_, gen_->parameters(), w,
+                                          {p[0] * w, p[1] * w, p[2] * w, p[3] * w, p[4] * w, p[5] * w});
+    const auto& e = r.extras;
+    losses = {e[0] / r.weight, e[1] / r.weight, e[2] / r.weight, e[3] / r.weight, e[4] / r.weight, e[5] / r.weight};
+  }
+  gen_opt_->step(lr);
+  ++iteration_;
+  return losses;
 }
 
 void GeneratorTrainer::save(const std::string& path, const nlohmann::json& extra) const {
@@ -250,12 +264,35 @@ torch::Tensor sample_grid(models::AdaINGen& gen, const torch::Tensor& images_u8,
 }
 
 void train_generator(GeneratorTrainer& trainer, const Dataset& data, const GeneratorRun& run, torch::Device device,
-                     const Observer& observer) {
+                     const Observer& observer, dist::Group* group) {
   GeneratorBatches batches(data, trainer.train_options(), device);
+  const bool writes = group == nullptr || group->rank() == 0;  // checkpoint and sample grids
+  if (group) {
+    const int64_t batch = trainer.train_options().batch;
+    if (batch < group->world())
+      throw UsageError(param("batch") + " " + std::to_string(batch) + " is smaller than the " +
+                       std::to_string(group->world()) + " ranks: each needs a row of every batch");
+    trainer.set_group(group);
+    dist::broadcast_state(*group, *trainer.gen());  // every rank starts from rank 0's networks
+    dist::broadcast_state(*group, *trainer.dis());
+  }
+  auto save = [&] {
+    if (!group) return trainer.save(run.output, run.extra);
+    dist::broadcast_buffers(*group, *trainer.gen());
+    dist::broadcast_buffers(*group, *trainer.dis());
+    const std::string when = "at iteration " + std::to_string(trainer.iteration());
+    dist::check_same_state(*group, *trainer.gen(), when);
+    dist::check_same_state(*group, *trainer.dis(), when);
+    if (!writes) return;
+    nlohmann::json extra = run.extra;
+    extra["distributed"] = {{"ranks", group->world()},
+                            {"state", "the same bits on every rank (checked before saving)"}};
+    trainer.save(run.output, extra);
+  };
   // Sample grids: the same inputs (spread over the set) and style codes each time.
   torch::Tensor sample_images, sample_styles;
   if (run.sample_every > 0) {
-    std::filesystem::create_directories(run.samples_dir);
+    if (writes) std::filesystem::create_directories(run.samples_dir);
     const int64_t rows = std::min(run.sample_rows, data.size());
     sample_images = data.images.index_select(0, torch::linspace(0, data.size() - 1, rows).round().to(torch::kInt64));
     sample_styles = models::style_codes(trainer.model_options().style_dim,
@@ -266,8 +303,16 @@ void train_generator(GeneratorTrainer& trainer, const Dataset& data, const Gener
   const int64_t iters = trainer.train_options().iters;
   if (observer.begin) observer.begin("generator", iters);
   const auto start = std::chrono::steady_clock::now();
+  int stop_signal = 0, stop_rank = -1;
   while (trainer.iteration() < iters) {
-    const GeneratorLosses l = trainer.step(batches.batch(trainer.iteration()));
+    torch::Tensor x = batches.batch(trainer.iteration());
+    int64_t offset = 0;
+    if (group) {
+      const auto [a, b] = dist::slice_of(0, x.size(0), group->rank(), group->world());
+      x = x.slice(0, a, b);
+      offset = a;
+    }
+    const GeneratorLosses l = trainer.step(x, offset);
     const int64_t it = trainer.iteration();
     if (observer.record) {
       nlohmann::json record = l.to_json();
@@ -277,22 +322,32 @@ void train_generator(GeneratorTrainer& trainer, const Dataset& data, const Gener
       observer.record(record);
     }
     if (observer.step) observer.step(it, l.status());
-    if (run.sample_every > 0 && it % run.sample_every == 0) {
+    if (writes && run.sample_every > 0 && it % run.sample_every == 0) {
       char name[32];
       std::snprintf(name, sizeof name, "iter_%08lld.png", static_cast<long long>(it));
       io::write_png((std::filesystem::path(run.samples_dir) / name).string(),
                     sample_grid(trainer.gen(), sample_images, sample_styles));
     }
-    if (SignalGuard::pending()) break;
-    if (!run.output.empty() && run.save_every > 0 && it % run.save_every == 0 && it < iters)
-      trainer.save(run.output, run.extra);
+    if (group) {  // every rank stops after the same iteration
+      const dist::Stop stop = dist::agree_on_stop(*group, SignalGuard::pending());
+      if (stop.signal) {
+        stop_signal = stop.signal;
+        stop_rank = stop.rank;
+        break;
+      }
+    } else if (SignalGuard::pending()) {
+      break;
+    }
+    if (!run.output.empty() && run.save_every > 0 && it % run.save_every == 0 && it < iters) save();
   }
-  if (!run.output.empty()) trainer.save(run.output, run.extra);
+  if (!run.output.empty()) save();
   if (observer.end) observer.end();
-  if (int sig = SignalGuard::pending())
-    throw Error(std::string("interrupted by ") + SignalGuard::name(sig) + " at iteration " +
+  if (int sig = group ? stop_signal : SignalGuard::pending()) {
+    const std::string on_rank = stop_rank >= 0 ? " on rank " + std::to_string(stop_rank) : "";
+    throw Error(std::string("interrupted by ") + SignalGuard::name(sig) + on_rank + " at iteration " +
                 std::to_string(trainer.iteration()) + "; saved " + run.output + " (continue with " + param("resume") +
                 " " + run.output + ")");
+  }
 }
 
 }  // namespace invkit::train

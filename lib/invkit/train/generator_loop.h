@@ -19,6 +19,10 @@
 #include "invkit/train/optimizers.h"
 #include "invkit/train/rules.h"
 
+namespace invkit::dist {
+class Group;
+}
+
 namespace invkit::train {
 
 struct GeneratorTrainOptions {
@@ -80,7 +84,15 @@ class GeneratorTrainer {
 
   // One iteration on x (float [-1, 1] on the device): a discriminator update
   // on x' = dec(content(x), s) (detached) and x, then a generator update.
-  GeneratorLosses step(const torch::Tensor& x);
+  //
+  // Data-parallel (set_group): x is this rank's slice of the iteration's
+  // batch, its rows `offset`, offset + 1, ... of options().batch; the style
+  // codes are those of the same rows of the whole batch, each update applies
+  // the whole batch's gradients (dist::reduce_gradients) and the losses are
+  // the whole batch's, on every rank.
+  GeneratorLosses step(const torch::Tensor& x, int64_t offset = 0);
+  // The group this trainer is one rank of (nullptr: none); not owned.
+  void set_group(dist::Group* group) { group_ = group; }
 
   // Saves networks, optimizer state and the manifest (plus `extra` keys, e.g.
   // data and history) atomically to `path`.
@@ -103,6 +115,7 @@ class GeneratorTrainer {
   std::unique_ptr<Adam> gen_opt_, dis_opt_;
   int64_t iteration_ = 0;
   nlohmann::json manifest_;
+  dist::Group* group_ = nullptr;
 };
 
 // A sample grid as in MUNIT's image display: one row per input image: the
@@ -127,7 +140,15 @@ struct GeneratorRun {
 // one stretch ("generator", iters) with a step per iteration, and a record
 // per iteration: the losses, iteration, lr and elapsed_s. SIGINT or SIGTERM
 // stops after the iteration under way, saves run.output and throws Error.
+//
+// With a `group` (dist/group.h) this process is one rank of a data-parallel
+// run and every rank calls this alike: rank 0's networks are copied to all,
+// each rank trains on its slice of each batch (dist::slice_of; the batch must
+// have a row for every rank, else UsageError), only rank 0 writes the
+// checkpoint and the sample grids, and a signal to any rank stops every rank
+// after the same iteration. The checkpoint does not depend on the number of
+// ranks: a run resumes on any number.
 void train_generator(GeneratorTrainer& trainer, const Dataset& data, const GeneratorRun& run, torch::Device device,
-                     const Observer& observer = {});
+                     const Observer& observer = {}, dist::Group* group = nullptr);
 
 }  // namespace invkit::train

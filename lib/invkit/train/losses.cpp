@@ -22,6 +22,24 @@ torch::Tensor CrossEntropyLoss::operator()(const torch::Tensor& logits, const to
   return F::cross_entropy(logits, labels, opts);
 }
 
+double Loss::normalizer(const torch::Tensor& labels, const torch::Tensor& weight) const {
+  return static_cast<double>(labels.size(0));
+}
+
+// Sum of the rows' class weights, as cross_entropy's weighted mean divides by.
+static double weight_sum(const torch::Tensor& labels, const torch::Tensor& weight) {
+  if (!weight.defined()) return static_cast<double>(labels.size(0));
+  return weight.to(labels.device(), torch::kFloat).index_select(0, labels).sum().item<double>();
+}
+
+double CrossEntropyLoss::normalizer(const torch::Tensor& labels, const torch::Tensor& weight) const {
+  return weight_sum(labels, weight);
+}
+
+double LdamLoss::normalizer(const torch::Tensor& labels, const torch::Tensor& weight) const {
+  return weight_sum(labels, weight);
+}
+
 std::vector<double> ldam_margins(const std::vector<int64_t>& class_counts, double max_margin) {
   std::vector<double> m;
   double largest = 0;

@@ -18,6 +18,11 @@ class Loss {
   // Mean loss of logits [N, K] against labels [N]; `weight` [K] or undefined.
   virtual torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels,
                                    const torch::Tensor& weight) const = 0;
+  // The denominator of that mean: the loss is (sum of per-row terms) /
+  // normalizer. N here; the sum of the rows' class weights where operator()
+  // weighs them. Data-parallel training weighs each rank's mean by it
+  // (dist::reduce_gradients), so the ranks together give the global batch's.
+  virtual double normalizer(const torch::Tensor& labels, const torch::Tensor& weight) const;
 };
 
 // Weighted CE: sum_i w_{y_i} * nll_i / sum_i w_{y_i} (PyTorch's definition).
@@ -25,6 +30,7 @@ class CrossEntropyLoss : public Loss {
  public:
   torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels,
                            const torch::Tensor& weight) const override;
+  double normalizer(const torch::Tensor& labels, const torch::Tensor& weight) const override;  // sum_i w_{y_i}
 };
 
 // LDAM: subtract margin m_y from the true-class logit, scale by s, then CE.
@@ -34,6 +40,7 @@ class LdamLoss : public Loss {
   LdamLoss(const std::vector<int64_t>& class_counts, double max_margin = 0.5, double scale = models::kLdamScale);
   torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels,
                            const torch::Tensor& weight) const override;
+  double normalizer(const torch::Tensor& labels, const torch::Tensor& weight) const override;  // as CE's
   const torch::Tensor& margins() const { return margins_; }
 
  private:
@@ -42,7 +49,7 @@ class LdamLoss : public Loss {
 };
 
 // Focal loss as LDAM-DRW computes it: per example l = (weighted) CE,
-// loss = mean((1 - exp(-l))^gamma * l).
+// loss = mean((1 - exp(-l))^gamma * l) (so its normalizer is N, weighted or not).
 class FocalLoss : public Loss {
  public:
   explicit FocalLoss(double gamma = 1.0) : gamma_(gamma) {}
