@@ -37,7 +37,7 @@ struct Options {
   bool record_params = false; // store the drawn parameters in `params`
   std::string preview;        // PNG grid of the first images and their samples
   std::string shard;          // "i/n": the i-th (0-based) of n contiguous parts of the rows
-  int64_t batch = 8192;       // input images per transform call
+  int64_t batch = 0;          // input images per transform call; 0 = up to 8192, about 32 MB of output
 };
 
 constexpr int64_t kPreviewImages = 8, kPreviewSamples = 8;
@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
                "store each row's drawn parameters in `params` (columns named in the manifest's params_columns)");
   app.add_option("--preview", opt.preview, "write a PNG grid: one row per image (first 8): original, then samples");
   app.add_option("--shard", opt.shard, "process only the i-th (0-based) of n contiguous, nearly equal parts of the input rows");
-  app.add_option("--batch", opt.batch, "input images per transform call (memory bound; results do not depend on it)")
+  app.add_option("--batch", opt.batch,
+                 "input images per transform call (default: up to 8192, about 32 MB of output; bounds memory, "
+                 "results do not depend on it)")
       ->check(invkit::cli::kPositive);
   tool.add_device().add_threads().add_seed().add_quiet().add_log("one JSON object for the run (rows, timings)");
   tool.add_generator_sampling(opt.style_temperature, opt.gen_precision);
@@ -150,8 +152,13 @@ int main(int argc, char** argv) {
     invkit::cli::JsonLog log(tool.common().log);
     double seconds = 0, cpu_seconds = 0;  // in the transform alone (no I/O): wall clock, CPU time of all threads
     torch::Tensor shown, shown_input;     // the preview's rows: [min(n, 8), per, C, H, W], and their inputs
-    for (int64_t b = 0; b < n; b += opt.batch) {
-      const int64_t e = std::min(n, b + opt.batch), m = e - b;
+    // A call holds its input, K copies of it, the transformed copies and the
+    // output rows: by default about 32 MB of output, and at most 8192 inputs.
+    const int64_t batch = opt.batch > 0 ? opt.batch
+                                        : std::clamp<int64_t>((int64_t(32) << 20) / std::max<int64_t>(per * C * H * W, 1),
+                                                              1, 8192);
+    for (int64_t b = 0; b < n; b += batch) {
+      const int64_t e = std::min(n, b + batch), m = e - b;
       auto src = reader.images(lo + b, lo + e);
       auto keys = invkit::augment_keys(lo + b, lo + e, K);
       torch::Tensor p;
