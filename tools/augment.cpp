@@ -126,11 +126,8 @@ int main(int argc, char** argv) {
     // key i*(K+1) + s, whatever the shard or batch. Everything but the images
     // and params is known before any is drawn: the writer puts it out first
     // and then takes the images batch by batch.
-    invkit::Dataset head;
-    head.index = torch::arange(lo, hi, torch::kLong).repeat_interleave(per);
-    head.labels = in.labels.index_select(0, head.index);
-    head.class_names = in.class_names;
-    head.extra = in.extra;
+    invkit::Dataset head = in.select(torch::arange(lo, hi, torch::kLong).repeat_interleave(per));
+    head.params = torch::Tensor();
     const int64_t P = static_cast<int64_t>(names.size());
     if (opt.record_params)
       head.extra["params_columns"] = names;

@@ -87,6 +87,18 @@ wait_for() {
   fail "$1 never came"
 }
 
+# stop_rank1 PATTERN: once sig.jsonl has a line, SIGTERM to rank 1 alone;
+# both ranks must exit 1, their messages matching PATTERN at the same point.
+stop_rank1() {
+  wait_for sig.jsonl
+  kill -TERM "${PIDS[1]}"
+  wait_ranks
+  [ "${RC[0]}" -eq 1 ] && [ "${RC[1]}" -eq 1 ] || fail "exits ${RC[*]}: $(cat r0.err r1.err)"
+  m0=$(grep -o "$1" r0.err) || fail "rank 0: $(cat r0.err)"
+  m1=$(grep -o "$1" r1.err) || fail "rank 1: $(cat r1.err)"
+  [ "$m0" = "$m1" ] || fail "ranks stopped apart: '$m0', '$m1'"
+}
+
 # Two ranks: rank 0 reports, logs and writes; rank 1 only trains; their
 # states were checked identical at each checkpoint (else they fail). A
 # weighted loss (reweight, LDAM), uneven slices of the short last batch.
@@ -145,13 +157,7 @@ PY
 test_generator_resume() {
   python3 "$HERE/make_generator_set.py" set.st 16 12
   start_ranks 2 train-generator set.st -o sig.st --iters 100000 "${TINY[@]}" --log sig.jsonl
-  wait_for sig.jsonl
-  kill -TERM "${PIDS[1]}"
-  wait_ranks
-  [ "${RC[0]}" -eq 1 ] && [ "${RC[1]}" -eq 1 ] || fail "exits ${RC[*]}: $(cat r0.err r1.err)"
-  m0=$(grep -o "interrupted by SIGTERM on rank 1 at iteration [0-9]*" r0.err) || fail "rank 0: $(cat r0.err)"
-  m1=$(grep -o "interrupted by SIGTERM on rank 1 at iteration [0-9]*" r1.err) || fail "rank 1: $(cat r1.err)"
-  [ "$m0" = "$m1" ] || fail "ranks stopped apart: '$m0', '$m1'"
+  stop_rank1 "interrupted by SIGTERM on rank 1 at iteration [0-9]*"
   it=$(json sig.st 'd["manifest"]["iteration"]')
   ranks 2 train-generator set.st -o sig.st --resume sig.st --iters $((it + 2)) -q --threads 1
   ranks 2 train-generator set.st -o ref.st --iters $((it + 2)) "${TINY[@]}"
@@ -175,13 +181,7 @@ test_resume() {
 # and the checkpoint resumes to what an uninterrupted run gives.
 test_sigterm() {
   start_ranks 2 train-classifier train.st "${quick[@]}" --epochs 1000 -o sig.st --log sig.jsonl
-  wait_for sig.jsonl
-  kill -TERM "${PIDS[1]}"
-  wait_ranks
-  [ "${RC[0]}" -eq 1 ] && [ "${RC[1]}" -eq 1 ] || fail "exits ${RC[*]}: $(cat r0.err r1.err)"
-  m0=$(grep -o "interrupted by SIGTERM on rank 1 at epoch [0-9]* step [0-9]*" r0.err) || fail "rank 0: $(cat r0.err)"
-  m1=$(grep -o "interrupted by SIGTERM on rank 1 at epoch [0-9]* step [0-9]*" r1.err) || fail "rank 1: $(cat r1.err)"
-  [ "$m0" = "$m1" ] || fail "ranks stopped apart: '$m0', '$m1'"
+  stop_rank1 "interrupted by SIGTERM on rank 1 at epoch [0-9]* step [0-9]*"
   grep -q "saved sig.st.last (continue with --resume sig.st.last)" r0.err || fail "message: $(cat r0.err)"
   epochs=$(json sig.st.last 'd["manifest"]["epoch"]')
   ranks 2 train-classifier train.st "${quick[@]}" -o sig.st --epochs $((epochs + 1)) --resume sig.st.last

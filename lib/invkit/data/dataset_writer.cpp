@@ -69,10 +69,8 @@ void DatasetWriter::append(const torch::Tensor& images, const torch::Tensor& par
   if (hold_images_)
     held_.push_back(images.to(torch::kCPU).contiguous());
   else
-    write_images(images);
+    write_tensor(out_, images);
 }
-
-void DatasetWriter::write_images(const torch::Tensor& images) { write_tensor(out_, images); }
 
 void DatasetWriter::commit() {
   if (written_ != rows_)
@@ -85,7 +83,7 @@ void DatasetWriter::commit() {
       out_.write_at(params_at_, params.data_ptr(), static_cast<size_t>(params.numel()) * sizeof(float));
     }
   }
-  for (const auto& images : held_) write_images(images);
+  for (const auto& images : held_) write_tensor(out_, images);
   held_.clear();
   out_.commit();
 }

@@ -47,8 +47,6 @@ class DatasetWriter {
   void commit();
 
  private:
-  void write_images(const torch::Tensor& images);
-
   std::string name_;  // the output in messages
   io::AtomicWriter out_;
   int64_t rows_ = 0, written_ = 0, param_columns_ = -1;

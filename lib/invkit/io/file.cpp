@@ -19,7 +19,7 @@ namespace invkit::io {
 std::string input_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
 std::string output_name(const std::string& path) { return path == "-" ? "<stdout>" : path; }
 
-static std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() { return std::strerror(errno); }
 
 std::vector<uint8_t> read_all(const std::string& path) {
   int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -7,6 +7,9 @@
 
 namespace invkit::io {
 
+// strerror(errno): why the last system call failed, for messages.
+std::string errno_text();
+
 // A printable name for a path in messages: "-" reads as "<stdin>"/"<stdout>".
 std::string input_name(const std::string& path);
 std::string output_name(const std::string& path);

@@ -17,8 +17,6 @@ namespace invkit::io {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
-
 // Reads up to `size` bytes (fewer only at the end of the input); at `offset`
 // with pread when offset >= 0, else at the current position.
 uint64_t read_fully(int fd, void* dst, uint64_t size, int64_t offset, const std::string& source) {
@@ -77,15 +75,17 @@ const TensorInfo* SafetensorsStream::find(const std::string& name) const {
   return nullptr;
 }
 
+void SafetensorsStream::skip_to(uint64_t offset) {
+  std::vector<char> skip(1 << 16);
+  while (position_ < offset) {
+    const uint64_t want = std::min<uint64_t>(skip.size(), offset - position_);
+    const uint64_t got = read_fully(fd_, skip.data(), want, -1, source_);
+    position_ += got;
+    if (got < want) check_data_size(header_, position_, source_);  // names the tensor cut short
+  }
+}
+
 void SafetensorsStream::read(uint64_t offset, void* dst, uint64_t size) {
-  auto truncated = [&](uint64_t have) {
-    const TensorInfo* cut = nullptr;
-    for (const auto& t : header_.tensors)
-      if (!cut && t.end > have) cut = &t;
-    return Error(source_ + ": not a valid safetensors file: tensor \"" + (cut ? cut->name : "?") +
-                 "\": data_offsets end " + std::to_string(cut ? cut->end : offset + size) + " is past the data (" +
-                 std::to_string(have) + " bytes): truncated file?");
-  };
   if (seekable_) {
     if (read_fully(fd_, dst, size, static_cast<int64_t>(data_start_ + offset), source_) != size)
       throw Error(source_ + ": the file got shorter while it was read");
@@ -94,16 +94,10 @@ void SafetensorsStream::read(uint64_t offset, void* dst, uint64_t size) {
   if (offset < position_)
     throw Error(source_ + ": internal: a pipe read at data offset " + std::to_string(offset) + " after " +
                 std::to_string(position_));
-  std::vector<char> skip(1 << 16);
-  while (position_ < offset) {
-    const uint64_t want = std::min<uint64_t>(skip.size(), offset - position_);
-    const uint64_t got = read_fully(fd_, skip.data(), want, -1, source_);
-    position_ += got;
-    if (got < want) throw truncated(position_);
-  }
+  skip_to(offset);
   const uint64_t got = read_fully(fd_, dst, size, -1, source_);
   position_ += got;
-  if (got < size) throw truncated(position_);
+  if (got < size) check_data_size(header_, position_, source_);  // names the tensor cut short
 }
 
 torch::Tensor SafetensorsStream::tensor(const std::string& name) {
@@ -131,13 +125,7 @@ torch::Tensor SafetensorsStream::tensor(const std::string& name) {
 
 void SafetensorsStream::finish() {
   if (seekable_) return;
-  if (position_ < header_.data_size) {
-    std::vector<char> rest(1 << 16);
-    while (position_ < header_.data_size) {
-      const uint64_t want = std::min<uint64_t>(rest.size(), header_.data_size - position_);
-      read(position_, rest.data(), want);
-    }
-  }
+  skip_to(header_.data_size);
   char extra = 0;
   if (read_fully(fd_, &extra, 1, -1, source_) != 0)
     throw Error(source_ + ": not a valid safetensors file: data section is longer than the " +

@@ -43,6 +43,9 @@ class SafetensorsStream {
   void finish();
 
  private:
+  // For a pipe: reads past the data up to `offset` (an Error when the input ends first).
+  void skip_to(uint64_t offset);
+
   std::string source_;
   int fd_ = -1;
   bool own_fd_ = false;

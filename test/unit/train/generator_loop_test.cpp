@@ -224,13 +224,19 @@ TEST(GeneratorTrain, ManifestCountsAreCheckedBeforeUse) {
   EXPECT_EQ(invkit::train::GeneratorTrainOptions::from_json(j, "g.st").iters, 4);
 }
 
+// Trains `t` on `data`, saves it to `path` and loads it back for sampling.
+static invkit::models::LoadedGenerator train_save_load(GeneratorTrainer& t, const Dataset& data,
+                                                       const std::string& path) {
+  invkit::train::train_generator(t, data, {}, torch::kCPU);
+  t.save(path);
+  return invkit::checkpoint::load_generator(path, torch::kCPU);
+}
+
 TEST(GeneratorSampling, LoadAndGenerateAreSeededAndShaped) {
   GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(4), torch::kCPU);
   const Dataset data = squares(6);
-  invkit::train::train_generator(t, data, {}, torch::kCPU);
   const std::string path = temp_path("gen.st");
-  t.save(path);
-  auto g = invkit::checkpoint::load_generator(path, torch::kCPU);
+  auto g = train_save_load(t, data, path);
   // The loaded generator equals the trained one.
   auto trained = t.gen()->named_parameters();
   for (const auto& p : g.gen->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), trained[p.key()])) << p.key();
@@ -276,10 +282,8 @@ TEST(GeneratorSampling, LoadAndGenerateAreSeededAndShaped) {
 TEST(GeneratorSampling, BFloat16IsCloseToFloat32AndLeavesAutocastOff) {
   GeneratorTrainer t(invkit::testing::tiny_munit(), tiny_train(4), torch::kCPU);
   const Dataset data = squares(6);
-  invkit::train::train_generator(t, data, {}, torch::kCPU);
   const std::string path = temp_path("gen-bf16.st");
-  t.save(path);
-  auto g = invkit::checkpoint::load_generator(path, torch::kCPU);
+  auto g = train_save_load(t, data, path);
   std::remove(path.c_str());
   auto x = data.images.repeat({8, 1, 1, 1});
   auto exact = invkit::models::generate(g, x, 3).to(torch::kInt32);
