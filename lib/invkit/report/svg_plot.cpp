@@ -132,9 +132,15 @@ std::string render_svg(const ScatterPlot& plot) {
     const auto& ser = plot.series[s];
     const char* colour = kColours[s % 10];
     o << "<g class=\"series\" fill=\"" << colour << "\" fill-opacity=\"0.8\">\n";
+    if (ser.line) {
+      o << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"1.5\" points=\"";
+      for (size_t i = 0; i < ser.x.size(); ++i)
+        if (keep(ser.x[i], ser.y[i])) o << num(px(ser.x[i])) << "," << num(py(ser.y[i])) << " ";
+      o << "\"/>\n";
+    }
     for (size_t i = 0; i < ser.x.size(); ++i) {
       if (!keep(ser.x[i], ser.y[i])) continue;
-      o << "<circle cx=\"" << num(px(ser.x[i])) << "\" cy=\"" << num(py(ser.y[i])) << "\" r=\"4\">";
+      o << "<circle cx=\"" << num(px(ser.x[i])) << "\" cy=\"" << num(py(ser.y[i])) << "\" r=\"" << (ser.line ? 2 : 4) << "\">";
       o << "<title>" << escape(i < ser.labels.size() ? ser.labels[i] + ": " : "") << tick_text(ser.x[i]) << ", "
         << tick_text(ser.y[i]) << "</title></circle>\n";
     }

@@ -1,5 +1,6 @@
 // A scatter plot as a standalone SVG: series of (x, y) points, optional log
-// x axis, ticks, axis labels and a legend. Enough for eKLD vs class size.
+// x axis, ticks, axis labels and a legend; a series may be drawn as a line.
+// Enough for eKLD vs class size and for histograms of decoded parameters.
 #pragma once
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@ struct Series {
   std::string name;
   std::vector<double> x, y;
   std::vector<std::string> labels;  // optional, one per point (shown on hover)
+  bool line = false;                 // also join the points, in order, by a line (a histogram, a curve)
 };
 
 struct ScatterPlot {
