@@ -151,9 +151,7 @@ int main(int argc, char** argv) {
     torch::Tensor shown, shown_input;     // the preview's rows: [min(n, 8), per, C, H, W], and their inputs
     // A call holds its input, K copies of it, the transformed copies and the
     // output rows: by default about 32 MB of output, and at most 8192 inputs.
-    const int64_t batch = opt.batch > 0 ? opt.batch
-                                        : std::clamp<int64_t>((int64_t(32) << 20) / std::max<int64_t>(per * C * H * W, 1),
-                                                              1, 8192);
+    const int64_t batch = opt.batch > 0 ? opt.batch : invkit::rows_per_chunk(per * C * H * W);
     for (int64_t b = 0; b < n; b += batch) {
       const int64_t e = std::min(n, b + batch), m = e - b;
       auto src = reader.images(lo + b, lo + e);

@@ -1,10 +1,12 @@
 // convert: import IDX files, CIFAR binary batches and image folders into an
 // invkit data set; export a data set as an image folder or a contact sheet.
+#include <algorithm>
 #include <iostream>
 
 #include "invkit/cli/tool.h"
 #include "invkit/data/class_names.h"
 #include "invkit/data/dataset.h"
+#include "invkit/data/dataset_writer.h"
 #include "invkit/data/export.h"
 #include "invkit/error.h"
 #include "invkit/io/cifar.h"
@@ -12,6 +14,7 @@
 #include "invkit/io/idx.h"
 #include "invkit/io/image.h"
 #include "invkit/io/image_folder.h"
+#include "invkit/io/image_list.h"
 #include "invkit/io/npy.h"
 #include "invkit/io/text.h"
 
@@ -26,9 +29,11 @@ struct Options {
   bool transpose = false;            // idx: swap height and width (EMNIST stores images transposed)
   std::vector<std::string> batches;  // cifar10, cifar100: binary batch files, concatenated in order
   bool coarse = false;               // cifar100: the 20 coarse labels instead of the 100 fine ones
-  std::string root;                  // folder: ROOT/<class>/<images>
-  int channels = 0;                  // folder: 1 (gray) or 3 (RGB); 0 = 3 when any image has colour
-  std::string resize;                // folder: HxW, resample every image to this size
+  std::string root;                  // folder: ROOT/<class>/<images>; list: the folder the paths are under
+  int channels = 0;                  // folder, list: 1 (gray) or 3 (RGB); 0 = folder: 3 when any image has colour; list: 3
+  std::string resize;                // folder, list: HxW, resample every image to this size
+  std::string list;                  // list: the file of `path label` lines (under root)
+  int64_t batch = 0;                 // list: images decoded and written at a time; 0 = about 32 MB
   std::string input;                 // export: the data set to export ("-" = stdin)
   std::string to_dir;                // export: write DIR/<class>/<row>.png
   std::string sheet;                 // export: write a contact sheet PNG, one row per class
@@ -90,20 +95,23 @@ invkit::Dataset from_idx(const Options& opt) {
   return d;
 }
 
+// Labels that are plain integers (npz, list): --class-names, which must name
+// every label, or "0".."max_label".
+std::vector<std::string> names_for_labels(const Options& opt, int64_t max_label) {
+  if (opt.class_names.empty()) return invkit::numbered_class_names(std::max<int64_t>(max_label + 1, 1));
+  auto names = invkit::class_names_from_arg(opt.class_names, names_encoding(opt));
+  if (static_cast<int64_t>(names.size()) <= max_label)
+    invkit::check_class_count(names, max_label + 1, "--class-names " + opt.class_names);
+  return names;
+}
+
 invkit::Dataset from_npz(const Options& opt) {
   const std::string labels_path = opt.labels.empty() ? opt.images : opt.labels;
   auto set = invkit::io::numpy_image_set(invkit::io::read_numpy_array(opt.images, opt.images_key), opt.images,
                                          invkit::io::read_numpy_array(labels_path, opt.labels_key), labels_path,
                                          opt.layout);
   invkit::Dataset d;
-  const int64_t max_label = set.labels.numel() ? set.labels.max().item<int64_t>() : -1;
-  if (opt.class_names.empty()) {
-    d.class_names = invkit::numbered_class_names(std::max<int64_t>(max_label + 1, 1));
-  } else {
-    d.class_names = invkit::class_names_from_arg(opt.class_names);
-    if (static_cast<int64_t>(d.class_names.size()) <= max_label)
-      invkit::check_class_count(d.class_names, max_label + 1, "--class-names " + opt.class_names);
-  }
+  d.class_names = names_for_labels(opt, set.labels.numel() ? set.labels.max().item<int64_t>() : -1);
   d.images = set.images;
   d.labels = set.labels;
   return d;
@@ -139,6 +147,30 @@ invkit::Dataset from_folder(const Options& opt) {
   return d;
 }
 
+// A list of `path label` lines: decoded in parallel and written chunk by
+// chunk, so that the set never has to fit in memory.
+void run_list(const Options& opt, const nlohmann::json& history) {
+  if (opt.resize.empty()) throw invkit::UsageError("list needs --resize HxW: the images of a list differ in size");
+  const auto [height, width] = parse_size(opt.resize);
+  const int channels = opt.channels == 0 ? 3 : opt.channels;
+  const auto entries = invkit::io::read_image_list(opt.list);
+  const auto n = static_cast<int64_t>(entries.size());
+  invkit::Dataset head;
+  head.labels = torch::empty({n}, torch::kLong);
+  int64_t max_label = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    head.labels[i] = entries[static_cast<size_t>(i)].label;
+    max_label = std::max(max_label, entries[static_cast<size_t>(i)].label);
+  }
+  head.class_names = names_for_labels(opt, max_label);
+  head.add_history(history);
+  invkit::DatasetWriter writer(opt.output, head, {channels, height, width});
+  const int64_t chunk = opt.batch > 0 ? opt.batch : invkit::rows_per_chunk(channels * height * width);
+  for (int64_t b = 0; b < n; b += chunk)
+    writer.append(invkit::io::read_list_images(entries, b, std::min(n, b + chunk), opt.root, channels, height, width));
+  writer.commit();
+}
+
 void run_export(const Options& opt) {
   if (opt.to_dir.empty() && opt.sheet.empty()) throw invkit::UsageError("export needs --to-dir DIR and/or --sheet FILE.png");
   if (!opt.sheet.empty()) invkit::io::refuse_binary_to_terminal(opt.sheet);
@@ -160,10 +192,11 @@ CLI::App* add_import(CLI::App& app, const char* name, const char* description, c
 int main(int argc, char** argv) {
   Options opt;
   invkit::cli::Tool tool(
-      "convert", "Import IDX files, NumPy arrays, CIFAR batches and image folders into an invkit data set; export one as PNGs.",
+      "convert", "Import IDX files, NumPy arrays, CIFAR batches, image folders and image lists into an invkit data set; export one as PNGs.",
       "  convert idx train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz -o fmnist.st\n"
       "  convert cifar10 data_batch_{1,2,3,4,5}.bin -o cifar10.st\n"
       "  convert folder photos/ --resize 32x32 --channels 3 -o photos.st\n"
+      "  convert list ImageNet_LT_train.txt --root imagenet/ --resize 64x64 -o imagenet-lt.st\n"
       "  convert export fmnist.st --sheet sheet.png --per-class 10");
   CLI::App& app = tool.app();
   app.require_subcommand(1);
@@ -211,6 +244,20 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({1, 3}));
   folder->add_option("--resize", opt.resize, "HxW: resample every image (bilinear) to this size");
 
+  CLI::App* list = add_import(
+      app, "list", "an image list: lines `relative/path label` under a root folder (ImageNet-LT's, iNaturalist's lists)",
+      "  convert list ImageNet_LT_train.txt --root imagenet/ --resize 64x64 -o imagenet-lt.st\n"
+      "  convert list train.txt --root data/ --resize 32x32 --class-names names.txt -o train.st",
+      opt);
+  list->add_option("file", opt.list, "the list: one image a line, PATH LABEL (LABEL an integer from 0)")->required();
+  list->add_option("--root", opt.root, "the folder the paths are under")->required();
+  list->add_option("--resize", opt.resize, "HxW: resample every image (bilinear) to this size (required)");
+  list->add_option("--channels", opt.channels, "1 (gray) or 3 (RGB, the default)")->check(CLI::IsMember({1, 3}));
+  list->add_option("--class-names", opt.class_names,
+                   kClassNamesHelp + std::string(" (default: 0..max label)"));
+  list->add_option("--batch", opt.batch, "images decoded and written at a time (default: about 32 MB of them)")
+      ->check(invkit::cli::kPositive);
+
   CLI::App* exp = app.add_subcommand("export", "write a data set as an image folder and/or a contact sheet PNG");
   exp->add_option("input", opt.input, "data set (- for stdin)")->required();
   exp->add_option("--to-dir", opt.to_dir, "write DIR/<class>/<row>.png (DIR must not exist or be empty)");
@@ -222,6 +269,7 @@ int main(int argc, char** argv) {
   return tool.run(argc, argv, [&] {
     if (*exp) return run_export(opt);
     invkit::io::refuse_binary_to_terminal(opt.output);  // before the work, not after it
+    if (*list) return run_list(opt, tool.history_entry());
     invkit::Dataset d = *idx    ? from_idx(opt)
                         : *npz  ? from_npz(opt)
                         : *c10  ? from_cifar(opt, invkit::io::CifarKind::cifar10)

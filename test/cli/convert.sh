@@ -1,4 +1,4 @@
-# convert: imports (idx, cifar10, cifar100, folder), export, errors, exit codes.
+# convert: imports (idx, cifar10, cifar100, folder, list), export, errors, exit codes.
 source "$LIB"
 F=$FIXTURES
 L=$(printf 'caf\xe9')  # "café" in Latin-1
@@ -146,6 +146,41 @@ test_folder() {
   mkdir empty
   expect_fail 1 "empty: no class subfolders" convert folder empty -o e.st
   [ ! -e e.st ] || fail "a failed folder convert left an output file"
+}
+
+# --- list ------------------------------------------------------------------
+# A list of `path label` lines gives the images and labels of the same files
+# read as a folder, in chunks of any size; and from standard output alike.
+test_list() {
+  printf 'cat/a.png 0\n\ncat/b.PNG  0\r\ndog/c.bmp\t1\n' > list.txt
+  printf 'cat\ndog\n' > names.txt
+  convert folder "$F/tiny-folder" --resize 6x5 --channels 3 -o folder.st
+  convert list list.txt --root "$F/tiny-folder" --resize 6x5 --class-names names.txt -o list.st
+  convert list list.txt --root "$F/tiny-folder" --resize 6x5 --class-names names.txt --batch 2 -o - > piped.st
+  python3 - <<'PY' || fail "list and folder differ"
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+a, b, c = (invkit_set.raw_tensors(f) for f in ("folder.st", "list.st", "piped.st"))
+for k in ("images", "labels"):
+    assert a[k] == b[k] == c[k], k
+m = invkit_set.manifest("list.st")
+assert m["class_names"] == ["cat", "dog"] and m["class_counts"] == [2, 1], m
+PY
+  convert list list.txt --root "$F/tiny-folder" --resize 4x4 --channels 1 -o numbered.st
+  [ "$(m numbered.st '(d["class_names"], d["channels"], d["size"])')" = "(['0', '1'], 1, 3)" ] || fail "list defaults"
+  printf 'cat/a.png 0\ncat/gone.png 1\n' > gone.txt
+  expect_fail 1 "cat/gone.png" convert list gone.txt --root "$F/tiny-folder" --resize 4x4 -o e.st
+  printf 'cat/a.png 0\ncat/b.PNG x1\n' > bad.txt
+  expect_fail 1 'bad.txt line 2: the label "x1" is not a non-negative integer' \
+    convert list bad.txt --root "$F/tiny-folder" --resize 4x4 -o e.st
+  printf 'cat/a.png\n' > nolabel.txt
+  expect_fail 1 'nolabel.txt line 1: expected `PATH LABEL`' convert list nolabel.txt --root "$F/tiny-folder" --resize 4x4 -o e.st
+  echo cat > one.txt
+  expect_fail 1 "one.txt: 1 class names, but the labels run 0..1 (2 classes)" \
+    convert list list.txt --root "$F/tiny-folder" --resize 4x4 --class-names one.txt -o e.st
+  expect_fail 2 "list needs --resize HxW" convert list list.txt --root "$F/tiny-folder" -o e.st
+  [ ! -e e.st ] || fail "a failed list convert left an output file"
 }
 
 # --- export ----------------------------------------------------------------

@@ -49,7 +49,7 @@ PY
   for f in plots/decoded-rotate.angle.svg plots/temperature.svg; do
     python3 -c "import xml.etree.ElementTree as E; E.parse('$f')" || fail "$f is not XML"
   done
-  grep -q 'generator, few-shot' plots/decoded-rotate.angle.svg || fail "histogram lacks the few-shot series"
+  grep -q 'generated, few' plots/decoded-rotate.angle.svg || fail "histogram lacks the few-shot series"
 }
 
 # A choice of two operations: a category column and two optional values.

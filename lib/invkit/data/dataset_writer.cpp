@@ -1,5 +1,7 @@
 #include "invkit/data/dataset_writer.h"
 
+#include <algorithm>
+
 #include "invkit/error.h"
 #include "invkit/io/manifest.h"
 
@@ -86,6 +88,10 @@ void DatasetWriter::commit() {
   for (const auto& images : held_) write_tensor(out_, images);
   held_.clear();
   out_.commit();
+}
+
+int64_t rows_per_chunk(int64_t row_bytes) {
+  return std::clamp<int64_t>((int64_t(32) << 20) / std::max<int64_t>(row_bytes, 1), 1, 8192);
 }
 
 }  // namespace invkit

@@ -57,4 +57,8 @@ class DatasetWriter {
   std::vector<torch::Tensor> params_;  // params so far, in order
 };
 
+// How many rows a streaming tool makes at a time: about 32 MB of output
+// (row_bytes each), at least 1 and at most 8192.
+int64_t rows_per_chunk(int64_t row_bytes);
+
 }  // namespace invkit

@@ -65,9 +65,9 @@ std::vector<ScatterPlot> decoded_histograms(const metrics::GeneratorMeasurement&
     plot.title = "decoded " + col.name + ": true T against the generator";
     plot.x_label = col.name + (col.kind == ParamKind::Angle ? " (degrees)" : "");
     plot.y_label = "share of pairs";
-    plot.series.push_back(histogram("true T, all classes", vt, -1));
+    plot.series.push_back(histogram("true T", vt, -1));
     for (int g = 0; g < 3; ++g) {
-      auto s = histogram(std::string("generator, ") + kGroups[g] + "-shot", vg, g);
+      auto s = histogram(std::string("generated, ") + kGroups[g], vg, g);
       if (!s.x.empty()) plot.series.push_back(s);
     }
     plots.push_back(plot);
@@ -79,7 +79,7 @@ ScatterPlot temperature_plot(const nlohmann::json& json) {
   ScatterPlot plot;
   plot.title = "style temperature: fidelity against diversity";
   plot.x_label = "diversity (generated / true pair difference)";
-  Series s{"generator", {}, {}, {}, true};
+  Series s{"generator", {}, {}, {}, true, true};
   const bool fidelity = !json.value("temperatures", nlohmann::json::array()).empty() &&
                         json["temperatures"][0].contains("fidelity");
   std::string column;

@@ -143,6 +143,9 @@ std::string render_svg(const ScatterPlot& plot) {
       o << "<circle cx=\"" << num(px(ser.x[i])) << "\" cy=\"" << num(py(ser.y[i])) << "\" r=\"" << (ser.line ? 2 : 4) << "\">";
       o << "<title>" << escape(i < ser.labels.size() ? ser.labels[i] + ": " : "") << tick_text(ser.x[i]) << ", "
         << tick_text(ser.y[i]) << "</title></circle>\n";
+      if (ser.show_labels && i < ser.labels.size())
+        o << "<text x=\"" << num(px(ser.x[i]) + 6) << "\" y=\"" << num(py(ser.y[i]) - 6) << "\" font-size=\"10\">"
+          << escape(ser.labels[i]) << "</text>\n";
     }
     double ly = top + 10 + 18 * s;
     o << "</g>\n<g class=\"legend\"><circle cx=\"" << left + pw + 16 << "\" cy=\"" << num(ly) << "\" r=\"4\" fill=\""

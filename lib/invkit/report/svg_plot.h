@@ -12,6 +12,7 @@ struct Series {
   std::vector<double> x, y;
   std::vector<std::string> labels;  // optional, one per point (shown on hover)
   bool line = false;                 // also join the points, in order, by a line (a histogram, a curve)
+  bool show_labels = false;          // also write each point's label beside it
 };
 
 struct ScatterPlot {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "invkit/report/svg_plot.h"
@@ -19,4 +21,21 @@ TEST(SvgPlot, OnePointPerValueAndLegend) {
   EXPECT_NE(svg.find("eKLD &lt;by&gt; class"), std::string::npos);
   EXPECT_NE(svg.find(">1000</text>"), std::string::npos);
   EXPECT_NE(svg.find(">git</text>"), std::string::npos);
+}
+
+// A line series is also a polyline through its kept points; show_labels
+// writes each label beside its point.
+TEST(SvgPlot, LinesAndPointLabels) {
+  ScatterPlot p;
+  p.series.push_back({"hist", {0, 1, 2}, {0.5, NAN, 0.25}, {"a", "b", "c"}, true, true});
+  std::string svg = render_svg(p);
+  const auto line = svg.find("<polyline");
+  ASSERT_NE(line, std::string::npos);
+  const auto points = svg.substr(line, svg.find("/>", line) - line);
+  EXPECT_EQ(std::count(points.begin(), points.end(), ','), 2);  // the NaN point is left out
+  EXPECT_NE(svg.find(">a</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">c</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">b</text>"), std::string::npos);
+  p.series[0].show_labels = false;
+  EXPECT_EQ(render_svg(p).find(">a</text>"), std::string::npos);
 }
