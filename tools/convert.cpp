@@ -1,5 +1,6 @@
-// convert: import IDX files, CIFAR binary batches and image folders into an
-// invkit data set; export a data set as an image folder or a contact sheet.
+// convert: import IDX files, NumPy arrays, CIFAR binary batches, image
+// folders and image lists into an invkit data set; export a data set as an
+// image folder or a contact sheet.
 #include <algorithm>
 #include <iostream>
 
@@ -155,14 +156,11 @@ void run_list(const Options& opt, const nlohmann::json& history) {
   const int channels = opt.channels == 0 ? 3 : opt.channels;
   const auto entries = invkit::io::read_image_list(opt.list);
   const auto n = static_cast<int64_t>(entries.size());
+  std::vector<int64_t> labels;
+  for (const auto& e : entries) labels.push_back(e.label);
   invkit::Dataset head;
-  head.labels = torch::empty({n}, torch::kLong);
-  int64_t max_label = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    head.labels[i] = entries[static_cast<size_t>(i)].label;
-    max_label = std::max(max_label, entries[static_cast<size_t>(i)].label);
-  }
-  head.class_names = names_for_labels(opt, max_label);
+  head.labels = torch::tensor(labels, torch::kLong);
+  head.class_names = names_for_labels(opt, *std::max_element(labels.begin(), labels.end()));
   head.add_history(history);
   invkit::DatasetWriter writer(opt.output, head, {channels, height, width});
   const int64_t chunk = opt.batch > 0 ? opt.batch : invkit::rows_per_chunk(channels * height * width);

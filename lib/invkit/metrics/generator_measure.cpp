@@ -29,7 +29,8 @@ torch::Tensor in_batches(const torch::Tensor& x, const torch::Tensor& keys, int6
 
 nlohmann::json by_column(const std::vector<ParamColumn>& columns, const std::vector<double>& v) {
   nlohmann::json out = nlohmann::json::object();
-  for (size_t j = 0; j < columns.size(); ++j) out[columns[j].name] = std::isfinite(v[j]) ? nlohmann::json(v[j]) : nlohmann::json();
+  for (size_t j = 0; j < columns.size(); ++j)
+    out[columns[j].name] = std::isfinite(v[j]) ? nlohmann::json(v[j]) : nlohmann::json();
   return out;
 }
 
@@ -95,7 +96,8 @@ GeneratorMeasurement measure_generator(const HeldOut& data, const transforms::Tr
     throw Error("measure_generator: the held-out images, labels and classes do not fit together");
   const int64_t M = data.images.size(0), S = opt.samples, sweep_draws = 2 * M;
   const auto& columns = decoder.columns();
-  const int64_t total = M * S * 3 + static_cast<int64_t>(opt.sweep.size()) * sweep_draws + (opt.sweep.empty() ? 0 : sweep_draws);
+  const auto sweeps = static_cast<int64_t>(opt.sweep.size());
+  const int64_t total = M * S * 3 + (sweeps > 0 ? (sweeps + 1) * sweep_draws : 0);
   int64_t done = 0;
   auto advance = [&](int64_t n) {
     done += n;

@@ -13,8 +13,8 @@ const char* kGroups[3] = {"many", "medium", "few"};
 }  // namespace
 
 std::vector<ScatterPlot> decoded_histograms(const metrics::GeneratorMeasurement& m,
-                                                    const std::vector<metrics::ParamColumn>& columns, const metrics::HeldOut& data,
-                                                    metrics::ShotThresholds shots) {
+                                            const std::vector<metrics::ParamColumn>& columns,
+                                            const metrics::HeldOut& data, metrics::ShotThresholds shots) {
   std::vector<ScatterPlot> plots;
   auto group_of = [&](const torch::Tensor& labels) {
     std::vector<int64_t> g(static_cast<size_t>(labels.size(0)));

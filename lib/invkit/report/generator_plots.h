@@ -10,17 +10,17 @@
 
 namespace invkit::report {
 
-// One histogram per params column: the share of decoded values in each bin,
-// true pairs ("true T", all classes) against generated pairs of the many-,
-// medium- and few-shot classes ("generated, many", ...) (10-degree bins for an angle, one per category, 30 bins over the
-// pooled range for a value).
+// One histogram per params column: the share of decoded values in each bin
+// (10-degree bins for an angle, one per category, 30 bins over the pooled
+// range for a value), true pairs ("true T", all classes) against generated
+// pairs of the many-, medium- and few-shot classes ("generated, many", ...).
 std::vector<ScatterPlot> decoded_histograms(const metrics::GeneratorMeasurement& m,
-                                                    const std::vector<metrics::ParamColumn>& columns, const metrics::HeldOut& data,
-                                                    metrics::ShotThresholds shots);
+                                            const std::vector<metrics::ParamColumn>& columns,
+                                            const metrics::HeldOut& data, metrics::ShotThresholds shots);
 
 // The sweep as a plot: decoding distance of the first column against
-// diversity, one point per temperature (labelled "t = 0.5" beside it), or fidelity against
-// diversity when the sweep has fidelity. `json` is measure_generator's.
+// diversity, one point per temperature (labelled "t = 0.5" beside it), or
+// fidelity against diversity when the sweep has fidelity. `json` is measure_generator's.
 ScatterPlot temperature_plot(const nlohmann::json& json);
 
 }  // namespace invkit::report
