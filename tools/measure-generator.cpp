@@ -97,12 +97,7 @@ int main(int argc, char** argv) {
     const std::string data_name = invkit::io::input_name(opt.data);
     data.require_rows(data_name, "there are no images to measure the generator on");
     invkit::check_generator_classes(generator.manifest, opt.generator, data, data_name);
-    const auto& go = generator.options;
-    if (data.channels() != go.channels || data.height() != go.height || data.width() != go.width)
-      throw invkit::Error(opt.generator + ": the generator takes " + std::to_string(go.channels) + "x" +
-                          std::to_string(go.height) + "x" + std::to_string(go.width) + " images, " + data_name +
-                          " has " + std::to_string(data.channels()) + "x" + std::to_string(data.height()) + "x" +
-                          std::to_string(data.width()));
+    invkit::checkpoint::check_generator_input(generator.options, opt.generator, data, data_name);
 
     // The classifier, if any, sees the data's labels in its own classes.
     invkit::checkpoint::LoadedClassifier clf;

@@ -1,5 +1,6 @@
 // train-generator: learn T(.|x) with MUNIT, one domain mapped to itself.
 
+#include "invkit/checkpoint/generator.h"
 #include "invkit/cli/distributed.h"
 #include "invkit/cli/progress.h"
 #include "invkit/cli/tool.h"
@@ -109,12 +110,7 @@ int main(int argc, char** argv) {
 
     auto trainer = resuming ? invkit::train::GeneratorTrainer::resume(opt.resume, device)
                             : invkit::train::GeneratorTrainer(model, train, device);
-    const auto& mo = trainer.model_options();
-    if (mo.channels != data.channels() || mo.height != data.height() || mo.width != data.width())
-      throw invkit::Error(opt.resume + ": the generator takes " + std::to_string(mo.channels) + "x" +
-                          std::to_string(mo.height) + "x" + std::to_string(mo.width) + " images, " + opt.input +
-                          " has " + std::to_string(data.channels()) + "x" + std::to_string(data.height()) + "x" +
-                          std::to_string(data.width()));
+    invkit::checkpoint::check_generator_input(trainer.model_options(), opt.resume, data, opt.input);
     if (resuming && app.count("--iters") > 0) trainer.train_options().iters = iters;
     if (trainer.iteration() >= trainer.train_options().iters)
       throw invkit::UsageError("--iters " + std::to_string(trainer.train_options().iters) + ": " + opt.resume +

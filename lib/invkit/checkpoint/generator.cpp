@@ -28,4 +28,14 @@ models::LoadedGenerator load_generator(const std::string& path, torch::Device de
   return g;
 }
 
+void check_generator_input(const models::MunitOptions& o, const std::string& generator_name, const Dataset& data,
+                           const std::string& data_name) {
+  auto shape = [](int64_t c, int64_t h, int64_t w) {
+    return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+  };
+  if (o.channels != data.channels() || o.height != data.height() || o.width != data.width())
+    throw Error(generator_name + ": the generator takes " + shape(o.channels, o.height, o.width) + " images, " +
+                data_name + " has " + shape(data.channels(), data.height(), data.width()));
+}
+
 }  // namespace invkit::checkpoint

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "invkit/data/dataset.h"
 #include "invkit/io/safetensors.h"
 #include "invkit/models/generator_sampling.h"
 
@@ -25,5 +26,10 @@ nlohmann::json generator_manifest(const io::Safetensors& st);
 // file on a wrong format, a missing tensor or a shape that disagrees with the
 // manifest.
 models::LoadedGenerator load_generator(const std::string& path, torch::Device device);
+
+// Throws Error ("GEN: the generator takes CxHxW images, DATA has CxHxW")
+// unless `data`'s images have the size of the generator's input.
+void check_generator_input(const models::MunitOptions& options, const std::string& generator_name,
+                           const Dataset& data, const std::string& data_name);
 
 }  // namespace invkit::checkpoint
