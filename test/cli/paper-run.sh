@@ -1,0 +1,50 @@
+# scripts/paper-run's listing of the protocol: what is done, and each
+# chunk's wall and CPU time from its chunk.json (no training here).
+source "$LIB"
+paper_run() { python3 "$SRC/scripts/paper-run" --results results "$@"; }
+
+# chunk.json with the runs given as "METHODS:WALL_S:CPU_S" (METHODS comma-separated).
+chunk() {
+  local dir=results/seed-$1/$2; shift 2
+  mkdir -p "$dir"
+  python3 - "$dir" "$@" <<'EOF'
+import json, sys
+d, runs = sys.argv[1], []
+for spec in sys.argv[2:]:
+    methods, wall, cpu = spec.split(":")
+    runs.append({"methods": methods.split(","), "wall_s": float(wall), "cpu_s": float(cpu), "jobs": 2,
+                 "started": "2026-12-01T00:00:00Z", "machine": {"cpu": "Test CPU", "cores": 2, "device": "cpu"}})
+    for m in methods.split(","):
+        open(f"{d}/{m}.json", "w").write("{}")
+ckpts = sorted({m for r in runs for m in r["methods"]})
+json.dump({"checkpoints": [{"checkpoint": f"runs/{m}.st"} for m in ckpts]}, open(f"{d}/ekld.json", "w"))
+json.dump({"runs": runs}, open(f"{d}/chunk.json", "w"))
+EOF
+}
+
+test_list_times() {
+  # seed 0, rot: ERM and DRS in two parts (stopped, resumed), then the other
+  # four methods in a run of their own; seed 1, rot: not run.
+  chunk 0 rot erm,drs:600:1200 erm,drs:1200:1800 erm,drs,drs-git,ldam-drw,ldam-drw-git,oracle:3000:6000
+  paper_run --list 0/rot/erm,drs 0/rot/erm,drs,drs-git,ldam-drw,ldam-drw-git,oracle 1/rot/erm,drs >out.md
+  grep -qx '| 0/rot/erm,drs | done (2 parts) | 30.0 | 50.0 | 2 | Test CPU, 2 cores, cpu | 2026-12-01T00:00:00Z |' out.md \
+    || fail "resumed chunk: $(cat out.md)"
+  grep -qx '| 0/rot/erm,drs,drs-git,ldam-drw,ldam-drw-git,oracle | done | 50.0 | 100.0 | 2 | Test CPU, 2 cores, cpu | 2026-12-01T00:00:00Z |' out.md \
+    || fail "six-method chunk: $(cat out.md)"
+  grep -qx '| 1/rot/erm,drs | to do | | | | | |' out.md || fail "chunk not run: $(cat out.md)"
+  [ "$(wc -l <out.md)" -eq 5 ] || fail "expected a header, a rule and 3 rows: $(cat out.md)"
+}
+
+test_list_not_measured() {
+  # ekld.json lacks DRS: the chunk is to do, though chunk.json has its time.
+  chunk 2 bg erm,drs:600:600
+  python3 -c "import json; json.dump({'checkpoints': [{'checkpoint': 'erm.st'}]}, open('results/seed-2/bg/ekld.json', 'w'))"
+  paper_run --list 2/bg/erm,drs | grep -q '^| 2/bg/erm,drs | to do | 10.0 |' || fail "$(paper_run --list 2/bg/erm,drs)"
+}
+
+test_bad_chunk() {
+  expect_fail 1 "paper-run: error: chunk '2/xyz/erm'" paper_run --list 2/xyz/erm
+  expect_fail 1 "paper-run: error: chunk 'two/rot/erm'" paper_run --list two/rot/erm
+}
+
+run_tests "$@"
