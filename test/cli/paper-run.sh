@@ -42,6 +42,41 @@ test_list_not_measured() {
   paper_run --list 2/bg/erm,drs | grep -q '^| 2/bg/erm,drs | to do | 10.0 |' || fail "$(paper_run --list 2/bg/erm,drs)"
 }
 
+test_list_stopped_part() {
+  # A part stopped before the chunk's end has a wall time but no CPU time:
+  # the CPU column is then a lower bound.
+  chunk 3 dil erm,drs:900:1500
+  python3 - <<'PY'
+import json
+p = "results/seed-3/dil/chunk.json"
+d = json.load(open(p))
+d["runs"].insert(0, {"methods": ["erm", "drs"], "started": "2026-11-30T00:00:00Z", "wall_s": 300.0, "cpu_s": None,
+                     "jobs": 2, "stopped": True})
+json.dump(d, open(p, "w"))
+PY
+  paper_run --list 3/dil/erm,drs | grep -qx '| 3/dil/erm,drs | done (2 parts) | 20.0 | >= 25.0 | 2 | Test CPU, 2 cores, cpu | 2026-11-30T00:00:00Z |' \
+    || fail "$(paper_run --list 3/dil/erm,drs)"
+}
+
+test_failed_run_keeps_its_part() {
+  # A chunk whose make fails (here: tools that are not there) leaves its
+  # part, with its wall time, in RUNS/seed-S-T.parts.json; a second try
+  # adds its own.
+  mkdir -p build/bin && printf '#!/bin/sh\nexit 1\n' >build/bin/train-classifier && chmod +x build/bin/train-classifier
+  for try in 1 2; do
+    rc=0
+    paper_run --runs runs --build build 0/rot/erm 2>err || rc=$?
+    [ "$rc" -eq 1 ] && grep -q "paper-run: error: make failed" err || fail "try $try: exit $rc: $(cat err)"
+  done
+  python3 - <<'PY' || fail "$(cat runs/seed-0-rot.parts.json)"
+import json
+parts = json.load(open("runs/seed-0-rot.parts.json"))
+assert len(parts) == 2 and all(p["methods"] == ["erm"] and p["stopped"] and p["wall_s"] >= 0 and p["jobs"] == 1
+                               for p in parts), parts
+PY
+  [ ! -e results/seed-0/rot/chunk.json ] || fail "a failed chunk wrote chunk.json"
+}
+
 test_bad_chunk() {
   expect_fail 1 "paper-run: error: chunk '2/xyz/erm'" paper_run --list 2/xyz/erm
   expect_fail 1 "paper-run: error: chunk 'two/rot/erm'" paper_run --list two/rot/erm
