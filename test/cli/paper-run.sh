@@ -77,6 +77,25 @@ PY
   [ ! -e results/seed-0/rot/chunk.json ] || fail "a failed chunk wrote chunk.json"
 }
 
+test_finished_run_takes_its_stopped_parts() {
+  # The invocation that finishes a chunk gets the stopped parts of its own
+  # methods (for chunk.json); another method set's stay in the file.
+  mkdir runs
+  echo '[{"methods": ["erm"], "started": "a", "wall_s": 60.0, "jobs": 1, "stopped": true},
+         {"methods": ["erm", "drs"], "started": "b", "wall_s": 90.0, "jobs": 2, "stopped": true}]' >runs/seed-0-rot.parts.json
+  python3 - "$SRC/scripts/paper-run" <<'PY' || fail "$(cat runs/seed-0-rot.parts.json 2>&1)"
+import importlib.machinery, importlib.util, json, sys
+loader = importlib.machinery.SourceFileLoader("paper_run", sys.argv[1])
+pr = importlib.util.module_from_spec(importlib.util.spec_from_loader("paper_run", loader))
+loader.exec_module(pr)
+parts = pr.Parts("runs", 0, "rot", ["erm", "drs"], "c", 2)
+mine = parts.finish(True)
+assert [p["started"] for p in mine] == ["b"], mine
+left = json.load(open("runs/seed-0-rot.parts.json"))
+assert [p["started"] for p in left] == ["a"], left
+PY
+}
+
 test_bad_chunk() {
   expect_fail 1 "paper-run: error: chunk '2/xyz/erm'" paper_run --list 2/xyz/erm
   expect_fail 1 "paper-run: error: chunk 'two/rot/erm'" paper_run --list two/rot/erm
