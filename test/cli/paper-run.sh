@@ -88,7 +88,7 @@ import importlib.machinery, importlib.util, json, sys
 loader = importlib.machinery.SourceFileLoader("paper_run", sys.argv[1])
 pr = importlib.util.module_from_spec(importlib.util.spec_from_loader("paper_run", loader))
 loader.exec_module(pr)
-parts = pr.Parts("runs", 0, "rot", ["erm", "drs"], "c", 2)
+parts = pr.Parts("runs", 0, "rot", ["erm", "drs"], 2)
 mine = parts.finish(True)
 assert [p["started"] for p in mine] == ["b"], mine
 left = json.load(open("runs/seed-0-rot.parts.json"))
