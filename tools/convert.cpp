@@ -7,6 +7,7 @@
 #include "invkit/cli/tool.h"
 #include "invkit/data/class_names.h"
 #include "invkit/data/dataset.h"
+#include "invkit/data/dataset_reader.h"
 #include "invkit/data/dataset_writer.h"
 #include "invkit/data/export.h"
 #include "invkit/error.h"
@@ -172,9 +173,21 @@ void run_list(const Options& opt, const nlohmann::json& history) {
 void run_export(const Options& opt) {
   if (opt.to_dir.empty() && opt.sheet.empty()) throw invkit::UsageError("export needs --to-dir DIR and/or --sheet FILE.png");
   if (!opt.sheet.empty()) invkit::io::refuse_binary_to_terminal(opt.sheet);
-  invkit::Dataset d = invkit::Dataset::load(opt.input);
-  if (!opt.to_dir.empty()) invkit::export_image_folder(d, opt.to_dir, opt.force);
-  if (!opt.sheet.empty()) invkit::io::write_png(opt.sheet, invkit::contact_sheet(d, opt.per_class));
+  // The pixels stream: a chunk of rows for the folder, the sheet's rows for the sheet.
+  invkit::DatasetReader in(opt.input);
+  const invkit::Dataset& head = in.head();
+  torch::Tensor sheet;
+  if (!opt.sheet.empty()) {
+    invkit::check_contact_sheet(head.num_classes(), in.image_shape(), opt.per_class);
+    const torch::Tensor rows = invkit::contact_sheet_rows(head, opt.per_class);
+    invkit::Dataset shown = head.select(rows);
+    shown.images = in.gather(rows);
+    sheet = invkit::contact_sheet(shown, opt.per_class);
+  }
+  if (!opt.to_dir.empty())
+    invkit::export_image_folder(head, [&](int64_t b, int64_t e) { return in.images(b, e); }, opt.to_dir, opt.force);
+  in.finish();
+  if (!opt.sheet.empty()) invkit::io::write_png(opt.sheet, sheet);
 }
 
 CLI::App* add_import(CLI::App& app, const char* name, const char* description, const char* examples, Options& opt) {

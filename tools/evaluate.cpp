@@ -1,5 +1,6 @@
 // evaluate: accuracy, balanced accuracy, per-class and many/medium/few-shot
 // accuracy and the confusion matrix of a classifier checkpoint on a data set.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -8,6 +9,8 @@
 #include "invkit/cli/model_options.h"
 #include "invkit/cli/tool.h"
 #include "invkit/data/dataset.h"
+#include "invkit/data/dataset_reader.h"
+#include "invkit/data/dataset_writer.h"
 #include "invkit/error.h"
 #include "invkit/io/csv.h"
 #include "invkit/io/file.h"
@@ -48,18 +51,31 @@ int main(int argc, char** argv) {
     std::unique_ptr<invkit::transforms::Transform> transform;
     if (!opt.transform.empty()) transform = invkit::transforms::parse_transform(opt.transform);
     const auto device = tool.device();
-    auto data = invkit::Dataset::load(opt.data);
+    // The pixels stream through a chunk at a time; labels and names are read at open.
+    invkit::DatasetReader in(opt.data);
+    invkit::Dataset data = in.head();
     const std::string name = invkit::io::input_name(opt.data);
     data.require_rows(name, "there is nothing to evaluate (an accuracy of 0 rows is not a number)");
-    auto clf = invkit::checkpoint::load_any_classifier(opt.checkpoint, device, opt.external, data, name);
-    invkit::checkpoint::check_data_matches(clf, data, opt.checkpoint, name);  // labels now in the checkpoint's classes
-    if (transform) {
-      // Row i draws from (seed, i): the same bytes for any --batch or device count.
-      auto keys = torch::arange(data.size(), torch::kLong);
-      data.images = transform->apply(data.images.to(device), tool.common().seed, keys).to(torch::kCPU);
+    const invkit::ImageShape shape = in.image_shape();
+    auto clf = invkit::checkpoint::load_any_classifier(opt.checkpoint, device, opt.external, data, shape, name);
+    // The labels now in the checkpoint's classes.
+    invkit::checkpoint::check_data_matches(clf, shape, data, opt.checkpoint, name);
+    // Whole forward batches per chunk, so that the batches are those of one pass over the set.
+    const int64_t row_bytes = shape.channels * shape.height * shape.width;
+    const int64_t chunk = std::max<int64_t>(1, invkit::rows_per_chunk(row_bytes) / opt.batch) * opt.batch;
+    std::vector<torch::Tensor> predicted;
+    for (int64_t begin = 0; begin < data.size(); begin += chunk) {
+      const int64_t end = std::min(data.size(), begin + chunk);
+      auto images = in.images(begin, end);
+      // Row i draws from (seed, i): the same bytes for any --batch, chunk or device count.
+      if (transform)
+        images = transform->apply(images.to(device), tool.common().seed, torch::arange(begin, end, torch::kLong))
+                     .to(torch::kCPU);
+      predicted.push_back(
+          invkit::models::predict_logits(*clf.model, clf.normalization, images, opt.batch, device).argmax(1));
     }
-    auto logits = invkit::models::predict_logits(*clf.model, clf.normalization, data.images, opt.batch, device);
-    auto m = invkit::metrics::classification_metrics(logits.argmax(1), data.labels, clf.spec.num_classes,
+    in.finish();
+    auto m = invkit::metrics::classification_metrics(torch::cat(predicted), data.labels, clf.spec.num_classes,
                                                      clf.class_counts, opt.shots);
     auto j = invkit::metrics::to_json(m, clf.class_names, clf.class_counts, opt.shots, true);
     j["checkpoint"] = opt.checkpoint;

@@ -12,6 +12,7 @@
 #include "invkit/cli/tool.h"
 #include "invkit/data/class_match.h"
 #include "invkit/data/dataset.h"
+#include "invkit/data/dataset_reader.h"
 #include "invkit/error.h"
 #include "invkit/io/csv.h"
 #include "invkit/io/file.h"
@@ -108,20 +109,26 @@ int main(int argc, char** argv) {
       };
     }
 
-    auto data = invkit::Dataset::load(data_path);
+    // Labels and names are read at open; the pixels of the measured rows only.
+    invkit::DatasetReader in(data_path);
+    const invkit::Dataset& data = in.head();
     const std::string data_name = invkit::io::input_name(data_path);
     data.require_rows(data_name, "there are no images to measure invariance on");
     settings["data"] = data_name;
-    if (!opt.generator.empty()) invkit::check_generator_classes(generator.manifest, opt.generator, data, data_name);
+    if (!opt.generator.empty()) {
+      invkit::checkpoint::check_generator_input(generator.options, opt.generator, in.image_shape(), data_name);
+      invkit::check_generator_classes(generator.manifest, opt.generator, data, data_name);
+    }
     std::vector<invkit::checkpoint::LoadedClassifier> classifiers;
     std::vector<invkit::metrics::LogitsFn> models;
     // Each checkpoint sees the data's labels in its own classes, matched by name.
     std::vector<torch::Tensor> labels_of;
     for (const auto& path : checkpoints) {
-      classifiers.push_back(invkit::checkpoint::load_any_classifier(path, device, opt.external, data, data_name));
+      classifiers.push_back(
+          invkit::checkpoint::load_any_classifier(path, device, opt.external, data, in.image_shape(), data_name));
       auto& clf = classifiers.back();
       invkit::Dataset view = data;
-      invkit::checkpoint::check_data_matches(clf, view, path, data_name);
+      invkit::checkpoint::check_data_matches(clf, in.image_shape(), view, path, data_name);
       labels_of.push_back(view.labels);
       if (clf.kind != "invkit" && clf.class_counts.empty())
         throw invkit::UsageError(path + ": eKLD is set against each class's training size: give it with --train "
@@ -139,7 +146,8 @@ int main(int argc, char** argv) {
     }
 
     auto rows = invkit::metrics::ekld_rows(data.labels, data.num_classes(), opt.per_class, seed);
-    auto images = data.images.index_select(0, rows);
+    auto images = in.gather(rows);
+    in.finish();
     auto labels = data.labels.index_select(0, rows);  // the data set's classes (for --dump-logits)
     invkit::cli::Progress bar("measure-ekld", static_cast<int64_t>(models.size()) * rows.size(0) * (opt.samples + 1),
                               "img", tool.common().quiet);

@@ -97,14 +97,15 @@ int main(int argc, char** argv) {
     const std::string data_name = invkit::io::input_name(opt.data);
     data.require_rows(data_name, "there are no images to measure the generator on");
     invkit::check_generator_classes(generator.manifest, opt.generator, data, data_name);
-    invkit::checkpoint::check_generator_input(generator.options, opt.generator, data, data_name);
+    invkit::checkpoint::check_generator_input(generator.options, opt.generator, data.image_shape(), data_name);
 
     // The classifier, if any, sees the data's labels in its own classes.
     invkit::checkpoint::LoadedClassifier clf;
     invkit::metrics::LogitsFn logits;
     if (!opt.classifier.empty()) {
-      clf = invkit::checkpoint::load_any_classifier(opt.classifier, device, opt.external, data, data_name);
-      invkit::checkpoint::check_data_matches(clf, data, opt.classifier, data_name);
+      clf = invkit::checkpoint::load_any_classifier(opt.classifier, device, opt.external, data, data.image_shape(),
+                                                    data_name);
+      invkit::checkpoint::check_data_matches(clf, data.image_shape(), data, opt.classifier, data_name);
       auto predict = std::make_shared<invkit::models::Predictor>(*clf.model, clf.normalization, device);
       logits = [&clf, &opt, predict](const torch::Tensor& x) {
         auto l = (*predict)(x, opt.batch);

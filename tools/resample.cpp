@@ -4,6 +4,7 @@
 // writes the manifest.
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "invkit/cli/specs.h"
 #include "invkit/cli/tool.h"
@@ -129,19 +130,24 @@ int main(int argc, char** argv) {
     if (!opt.rest.empty()) io::refuse_binary_to_terminal(opt.rest);
 
     if (opt.concat) {
-      std::vector<Dataset> parts;
+      // Heads at open; the pixels stream from one input after the other.
+      std::vector<std::unique_ptr<DatasetReader>> readers;
+      std::vector<Dataset> heads;
+      std::vector<ImageShape> shapes;
       std::vector<std::string> sources;
       nlohmann::json record = nlohmann::json::array();
       for (const auto& in : opt.inputs) {
-        parts.push_back(Dataset::load(in));
+        readers.push_back(std::make_unique<DatasetReader>(in));
+        heads.push_back(readers.back()->head());
+        shapes.push_back(readers.back()->image_shape());
         sources.push_back(io::input_name(in));
-        record.push_back({{"file", sources.back()}, {"rows", parts.back().size()}});
+        record.push_back({{"file", sources.back()}, {"rows", heads.back().size()}});
       }
-      Dataset out = invkit::concat(parts, sources);
+      Dataset out = invkit::concat(heads, shapes, sources);
       out.extra.erase("shard");  // the first part's shard record no longer describes the rows
       out.extra["concat"] = record;
       out.add_history(tool.history_entry());
-      out.save(opt.output);
+      write_concatenated(readers, out, opt.output);
       return;
     }
 

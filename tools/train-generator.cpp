@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
 
     auto trainer = resuming ? invkit::train::GeneratorTrainer::resume(opt.resume, device)
                             : invkit::train::GeneratorTrainer(model, train, device);
-    invkit::checkpoint::check_generator_input(trainer.model_options(), opt.resume, data, opt.input);
+    invkit::checkpoint::check_generator_input(trainer.model_options(), opt.resume, data.image_shape(), opt.input);
     if (resuming && app.count("--iters") > 0) trainer.train_options().iters = iters;
     if (trainer.iteration() >= trainer.train_options().iters)
       throw invkit::UsageError("--iters " + std::to_string(trainer.train_options().iters) + ": " + opt.resume +

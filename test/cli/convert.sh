@@ -227,6 +227,10 @@ test_round-trip() {
     fail "round trip classes"
   convert export back.st --sheet back.png --per-class 2
   cmp -s sheet.png back.png || fail "round trip: contact sheets differ"
+  # From a pipe, folder and sheet at once: the same files.
+  convert export - --to-dir piped --sheet piped.png --per-class 2 <t.st
+  cmp -s sheet.png piped.png || fail "export from a pipe: contact sheets differ"
+  diff -r back piped >/dev/null || fail "export from a pipe: folders differ"
 }
 
 # Round trip of named classes whose folders sort another way (Fashion-MNIST:

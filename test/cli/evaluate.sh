@@ -56,6 +56,22 @@ PY
   expect_fail 2 "" evaluate c.st test.st --transform 'nosuchop(1)'
 }
 
+# The pixels stream a chunk at a time (8,100 rows at --batch 100 here): a set
+# of two chunks gives the report of one chunk, from a file and from a pipe,
+# under a transform too (row i draws from (seed, i) in any chunk).
+test_chunks() {
+  mk many.st --counts 2500,2500,2500,2500 --seed 5
+  evaluate c.st many.st --transform rotate --seed 2 --batch 100 --threads 1 >two.json
+  evaluate c.st many.st --transform rotate --seed 2 --batch 10000 --threads 1 >one.json
+  evaluate c.st - --transform rotate --seed 2 --batch 100 --threads 1 <many.st >piped.json
+  python3 - <<'PY' || fail "chunks: $(cat two.json)"
+import json
+two, one, piped = (json.load(open(f)) for f in ("two.json", "one.json", "piped.json"))
+assert sum(map(sum, two["confusion"])) == 10000
+assert two["confusion"] == one["confusion"] == piped["confusion"], (two["confusion"], one["confusion"])
+PY
+}
+
 # Input errors, each one line.
 test_errors() {
   expect_fail 1 "not a classifier checkpoint" evaluate test.st test.st

@@ -122,6 +122,11 @@ test_shard() {
   [ "$(tensor whole.st labels)" = "$(tensor in.st labels)" ] || fail "concat labels"
   [ "$(tensor whole.st index)" = "$(python3 -c 'print(list(range(500)))')" ] || fail "concat index"
   [ "$(m whole.st '[p["rows"] for p in m["concat"]], "shard" in m')" = "[166, 167, 167] False" ] || fail "concat record"
+  # A part from a pipe, the output to a pipe: the same tensors.
+  resample --concat part0.st - part2.st -o - <part1.st >piped.st
+  for t in images labels index; do
+    [ "$(tensor piped.st $t)" = "$(tensor whole.st $t)" ] || fail "concat through pipes: $t"
+  done
 }
 
 # --concat matches parts by class name, and refuses parts that do not fit.

@@ -97,14 +97,11 @@ LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device
   return c;
 }
 
-void check_data_matches(const LoadedClassifier& clf, Dataset& data, const std::string& checkpoint_name,
-                        const std::string& data_name) {
-  auto shape = [](int64_t c, int64_t h, int64_t w) {
-    return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
-  };
-  if (data.channels() != clf.spec.channels || data.height() != clf.spec.height || data.width() != clf.spec.width)
-    throw Error(data_name + ": images are " + shape(data.channels(), data.height(), data.width()) + " but " +
-                checkpoint_name + " expects " + shape(clf.spec.channels, clf.spec.height, clf.spec.width));
+void check_data_matches(const LoadedClassifier& clf, const ImageShape& shape, Dataset& data,
+                        const std::string& checkpoint_name, const std::string& data_name) {
+  const ImageShape expected{clf.spec.channels, clf.spec.height, clf.spec.width};
+  if (shape != expected)
+    throw Error(data_name + ": images are " + shape.str() + " but " + checkpoint_name + " expects " + expected.str());
   align_classes(data, data_name, clf.class_names, checkpoint_name);
 }
 

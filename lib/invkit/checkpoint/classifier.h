@@ -63,13 +63,14 @@ struct LoadedClassifier {
 // Reads a checkpoint; a file that is not an invkit.classifier/1 checkpoint
 // or lacks a tensor is an Error naming it.
 LoadedClassifier load_classifier(const std::string& path, torch::Device device);
-// Throws Error unless `data` fits the classifier (the same image shape), and
-// re-expresses its labels in the classifier's classes, matched by name
+// Throws Error unless images of `shape` fit the classifier, and re-expresses
+// the labels of `data` (its labels and class names are read; its pixels, if
+// any, are not) in the classifier's classes, matched by name
 // (data/class_match.h): another order is remapped, a set lacking some of the
 // classes is fine, a class the classifier does not know is an Error naming
 // both files.
-void check_data_matches(const LoadedClassifier& clf, Dataset& data, const std::string& checkpoint_name,
-                        const std::string& data_name);
+void check_data_matches(const LoadedClassifier& clf, const ImageShape& shape, Dataset& data,
+                        const std::string& checkpoint_name, const std::string& data_name);
 
 // Same, from an already parsed file.
 LoadedClassifier load_classifier(const io::Safetensors& st, torch::Device device);

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "invkit/data/class_names.h"
+#include "invkit/data/dataset_reader.h"
 #include "invkit/error.h"
 #include "invkit/io/file.h"
 #include "invkit/io/manifest.h"
@@ -166,7 +167,8 @@ void name_outputs(LoadedClassifier& c, const ExternalOptions& opt, const Dataset
     throw UsageError(param("train") + " gives the class names and counts: leave out " + param("class_names") + " and " +
                      param("train_counts"));
   if (!opt.train.empty()) {
-    auto train = Dataset::load(opt.train);
+    DatasetReader reader(opt.train);  // names and labels only: the pixels are not read
+    const Dataset& train = reader.head();
     check(train.class_names.size(), param("train") + " " + opt.train);
     c.class_names = train.class_names;
     c.class_counts = train.class_counts();
@@ -188,21 +190,20 @@ void name_outputs(LoadedClassifier& c, const ExternalOptions& opt, const Dataset
   }
 }
 
-// Runs one image of the data through the model: the shape must fit and the
-// output be [1, K]. Returns K.
-int64_t probe_outputs(models::ClassifierImpl& model, const models::Normalization& norm, const Dataset& data,
+// Runs one black image of `shape` through the model: the shape must fit and
+// the output be [1, K]. Returns K.
+int64_t probe_outputs(models::ClassifierImpl& model, const models::Normalization& norm, const ImageShape& shape,
                       const std::string& data_name, torch::Device device, const std::string& src) {
   c10::InferenceMode guard;
   model.eval();
   torch::Tensor out;
   try {
-    out = model.forward(norm.apply(data.images.slice(0, 0, 1).to(device)));
+    const auto black = torch::zeros({1, shape.channels, shape.height, shape.width}, torch::kUInt8);
+    out = model.forward(norm.apply(black.to(device)));
   } catch (const Error&) {
     throw;
   } catch (const std::exception&) {
-    throw Error(src + ": the model does not run on images of " + std::to_string(data.channels()) + "x" +
-                std::to_string(data.height()) + "x" + std::to_string(data.width()) + " (the images of " + data_name +
-                ")");
+    throw Error(src + ": the model does not run on images of " + shape.str() + " (the images of " + data_name + ")");
   }
   if (out.dim() != 2 || out.size(0) != 1)
     throw Error(src + ": the model's output has shape " + c10::str(out.sizes()) +
@@ -211,7 +212,7 @@ int64_t probe_outputs(models::ClassifierImpl& model, const models::Normalization
 }
 
 LoadedClassifier load_torchscript(const std::string& path, torch::Device device, const ExternalOptions& opt,
-                                  const Dataset& data, const std::string& data_name) {
+                                  const ImageShape& shape, const std::string& data_name) {
   if (!opt.arch.empty() || !opt.state_dict_key.empty())
     throw UsageError(path + " is a TorchScript module: it needs no " + param("arch") + " or " +
                      param("state_dict_key"));
@@ -229,16 +230,17 @@ LoadedClassifier load_torchscript(const std::string& path, torch::Device device,
   module.eval();
   c.model = std::make_shared<ScriptedClassifierImpl>(std::move(module), path);
   c.spec.arch = "torchscript";
-  c.spec.channels = data.channels();
-  c.spec.height = data.height();
-  c.spec.width = data.width();
-  c.normalization = external_normalization(opt, data.channels());
-  c.spec.num_classes = probe_outputs(*c.model, c.normalization, data, data_name, device, path);
+  c.spec.channels = shape.channels;
+  c.spec.height = shape.height;
+  c.spec.width = shape.width;
+  c.normalization = external_normalization(opt, shape.channels);
+  c.spec.num_classes = probe_outputs(*c.model, c.normalization, shape, data_name, device, path);
   return c;
 }
 
 LoadedClassifier load_state_dict_model(const std::string& path, const std::string& kind, torch::Device device,
-                                       const ExternalOptions& opt, const Dataset& data, const std::string& data_name) {
+                                       const ExternalOptions& opt, const ImageShape& shape,
+                                       const std::string& data_name) {
   if (opt.arch.empty())
     throw UsageError(path + " is a state dict (" + kind + "): say which architecture it is with " + param("arch") +
                      " (" + join(models::classifier_archs()) + ")");
@@ -269,14 +271,14 @@ LoadedClassifier load_state_dict_model(const std::string& path, const std::strin
   c.kind = kind;
   c.spec.arch = opt.arch;
   c.spec.channels = conv1->size(1);
-  c.spec.height = data.height();
-  c.spec.width = data.width();
+  c.spec.height = shape.height;
+  c.spec.width = shape.width;
   // nn.Linear stores weight [classes, in] and a bias; NormedLinear [in, classes] and no bias.
   c.spec.normed_linear = find("linear.bias") == nullptr;
   c.spec.num_classes = c.spec.normed_linear ? linear->size(1) : linear->size(0);
-  if (data.channels() != c.spec.channels)
+  if (shape.channels != c.spec.channels)
     throw Error(path + ": the model takes " + std::to_string(c.spec.channels) + "-channel images but " + data_name +
-                " has " + std::to_string(data.channels()));
+                " has " + std::to_string(shape.channels));
   try {
     c.model = models::make_classifier(c.spec);
   } catch (const UsageError& e) {
@@ -423,7 +425,7 @@ std::map<std::string, torch::Tensor> read_torch_save_state_dict(const std::strin
 }
 
 LoadedClassifier load_any_classifier(const std::string& path, torch::Device device, const ExternalOptions& opt,
-                                     const Dataset& data, const std::string& data_name) {
+                                     const Dataset& data, const ImageShape& shape, const std::string& data_name) {
   const std::string kind = model_file_kind(path);
   LoadedClassifier c;
   if (kind == "invkit") {
@@ -433,8 +435,8 @@ LoadedClassifier load_any_classifier(const std::string& path, torch::Device devi
                        "training counts: the options for models trained elsewhere do not apply");
     c = load_classifier(path, device);
   } else {
-    c = kind == "torchscript" ? load_torchscript(path, device, opt, data, data_name)
-                              : load_state_dict_model(path, kind, device, opt, data, data_name);
+    c = kind == "torchscript" ? load_torchscript(path, device, opt, shape, data_name)
+                              : load_state_dict_model(path, kind, device, opt, shape, data_name);
     name_outputs(c, opt, data, data_name, path);
     c.manifest = {{"format", "external"},
                   {"kind", kind},

@@ -60,12 +60,16 @@ std::map<std::string, torch::Tensor> read_torch_save_state_dict(const std::strin
 
 // Any classifier file: an invkit checkpoint as load_classifier reads it (then
 // `opt` must give nothing but --logit-scale, a UsageError otherwise), or a
-// model trained elsewhere completed by `opt` and by `data` (DATA_NAME in
-// messages), whose image shape it must accept. The result's class names are
-// those of the model's outputs (from --train, --class-names or, failing both,
-// the data's own, when the output count matches); check_data_matches then
-// aligns the data by name, as for an invkit checkpoint.
+// model trained elsewhere completed by `opt` and by the data it will see:
+// `data` for its class names (its pixels, if any, are not read; a
+// DatasetReader's head will do) and `shape`, its images' shape, which the
+// model must accept (one black image is run through it to find its output
+// count). DATA_NAME names the data in messages. The result's class names are
+// those of the model's outputs (from --train, whose pixels are not read,
+// --class-names or, failing both, the data's own, when the output count
+// matches); check_data_matches then aligns the data by name, as for an invkit
+// checkpoint.
 LoadedClassifier load_any_classifier(const std::string& path, torch::Device device, const ExternalOptions& opt,
-                                     const Dataset& data, const std::string& data_name);
+                                     const Dataset& data, const ImageShape& shape, const std::string& data_name);
 
 }  // namespace invkit::checkpoint

@@ -28,14 +28,12 @@ models::LoadedGenerator load_generator(const std::string& path, torch::Device de
   return g;
 }
 
-void check_generator_input(const models::MunitOptions& o, const std::string& generator_name, const Dataset& data,
+void check_generator_input(const models::MunitOptions& o, const std::string& generator_name, const ImageShape& shape,
                            const std::string& data_name) {
-  auto shape = [](int64_t c, int64_t h, int64_t w) {
-    return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
-  };
-  if (o.channels != data.channels() || o.height != data.height() || o.width != data.width())
-    throw Error(generator_name + ": the generator takes " + shape(o.channels, o.height, o.width) + " images, " +
-                data_name + " has " + shape(data.channels(), data.height(), data.width()));
+  const ImageShape takes{o.channels, o.height, o.width};
+  if (shape != takes)
+    throw Error(generator_name + ": the generator takes " + takes.str() + " images, " + data_name + " has " +
+                shape.str());
 }
 
 }  // namespace invkit::checkpoint

@@ -28,8 +28,8 @@ nlohmann::json generator_manifest(const io::Safetensors& st);
 models::LoadedGenerator load_generator(const std::string& path, torch::Device device);
 
 // Throws Error ("GEN: the generator takes CxHxW images, DATA has CxHxW")
-// unless `data`'s images have the size of the generator's input.
+// unless images of `shape` have the size of the generator's input.
 void check_generator_input(const models::MunitOptions& options, const std::string& generator_name,
-                           const Dataset& data, const std::string& data_name);
+                           const ImageShape& shape, const std::string& data_name);
 
 }  // namespace invkit::checkpoint

@@ -156,6 +156,10 @@ void Dataset::save(const std::string& path) const {
   io::write_safetensors(path, tensors, io::metadata_with_manifest(manifest()));
 }
 
+std::string ImageShape::str() const {
+  return std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
+}
+
 std::vector<std::string> numbered_class_names(int64_t num_classes) {
   std::vector<std::string> names;
   for (int64_t i = 0; i < num_classes; ++i) names.push_back(std::to_string(i));

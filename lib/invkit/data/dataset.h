@@ -15,6 +15,17 @@ constexpr const char* kDatasetFormat = "invkit.dataset/1";
 // the largest label, when no names are given) may have.
 constexpr int64_t kMaxClasses = int64_t(1) << 24;
 
+// The shape of a set's images, C×H×W: what a model or another set must
+// accept, known without the pixels (DatasetReader::image_shape()).
+struct ImageShape {
+  int64_t channels = 0, height = 0, width = 0;
+  std::string str() const;  // "CxHxW", as messages write it
+  bool operator==(const ImageShape& o) const {
+    return channels == o.channels && height == o.height && width == o.width;
+  }
+  bool operator!=(const ImageShape& o) const { return !(*this == o); }
+};
+
 struct Dataset {
   torch::Tensor images;  // uint8 [N, C, H, W]
   torch::Tensor labels;  // int64 [N]
@@ -30,6 +41,7 @@ struct Dataset {
   int64_t channels() const { return images.size(1); }
   int64_t height() const { return images.size(2); }
   int64_t width() const { return images.size(3); }
+  ImageShape image_shape() const { return {channels(), height(), width()}; }
   std::vector<int64_t> class_counts() const;
 
   // The full manifest as stored in __metadata__["invkit"].

@@ -89,4 +89,24 @@ void write_rows(DatasetReader& in, const Dataset& head, const std::string& path)
   out.commit();
 }
 
+void write_concatenated(const std::vector<std::unique_ptr<DatasetReader>>& parts, const Dataset& head,
+                        const std::string& path) {
+  if (parts.empty()) throw UsageError("nothing to concatenate");
+  const ImageShape shape = parts[0]->image_shape();
+  DatasetWriter out(path, head, {shape.channels, shape.height, shape.width},
+                    head.params.defined() ? head.params.size(1) : -1);
+  const int64_t chunk = rows_per_chunk(shape.channels * shape.height * shape.width);
+  int64_t offset = 0;  // the part's first row in the output
+  for (const auto& part : parts) {
+    for (int64_t b = 0; b < part->size(); b += chunk) {
+      const int64_t e = std::min(part->size(), b + chunk);
+      out.append(part->images(b, e),
+                 head.params.defined() ? head.params.slice(0, offset + b, offset + e) : torch::Tensor());
+    }
+    part->finish();
+    offset += part->size();
+  }
+  out.commit();
+}
+
 }  // namespace invkit

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "invkit/data/dataset.h"
 #include "invkit/io/safetensors_stream.h"
@@ -31,6 +32,7 @@ class DatasetReader {
   int64_t channels() const { return chw_[0]; }
   int64_t height() const { return chw_[1]; }
   int64_t width() const { return chw_[2]; }
+  ImageShape image_shape() const { return {chw_[0], chw_[1], chw_[2]}; }
   const std::string& source() const { return stream_->source(); }
 
   // uint8 [end - begin, C, H, W]: the pixels of rows [begin, end), a fresh
@@ -56,5 +58,12 @@ class DatasetReader {
 // as Dataset::select makes it; head.images undefined), to `path` with the
 // pixels from `in`, read and written a batch at a time (DatasetWriter).
 void write_rows(DatasetReader& in, const Dataset& head, const std::string& path);
+
+// Writes `head`, the rows of `parts` one after another (data/sampling.h's
+// concat of their heads; head.images undefined, head.params, if any, the
+// parts' params in order), to `path` with the pixels of each part in turn,
+// a chunk at a time. Each part is read to its end (DatasetReader::finish).
+void write_concatenated(const std::vector<std::unique_ptr<DatasetReader>>& parts, const Dataset& head,
+                        const std::string& path);
 
 }  // namespace invkit

@@ -1,5 +1,6 @@
 #include "invkit/data/export.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -59,6 +60,10 @@ std::vector<std::string> safe_folder_names(const std::vector<std::string>& class
 }
 
 void export_image_folder(const Dataset& set, const std::string& dir, bool force) {
+  export_image_folder(set, [&](int64_t b, int64_t e) { return set.images.slice(0, b, e); }, dir, force);
+}
+
+void export_image_folder(const Dataset& set, const ImageRows& pixels, const std::string& dir, bool force) {
   if (dir.empty() || dir == "-") throw UsageError(param("to_dir") + " needs a folder name");
   std::error_code ec;
   // "out/" names the folder out, whose temporary sibling is out.tmp.
@@ -96,15 +101,20 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
   }
   const int64_t n = set.size();
   const int digits = static_cast<int>(std::to_string(std::max<int64_t>(n - 1, 0)).size());
-  torch::Tensor images = set.images.to(torch::kCPU).contiguous();
   torch::Tensor labels = set.labels.to(torch::kCPU).contiguous();
   const int64_t* label = labels.data_ptr<int64_t>();
-  char name[32];
-  for (int64_t row = 0; row < n; ++row) {
+  for (int64_t row = 0; row < n; ++row)
     if (label[row] < 0 || label[row] >= static_cast<int64_t>(folders.size()))
       throw Error("row " + std::to_string(row) + ": label " + std::to_string(label[row]) + " has no class name");
-    std::snprintf(name, sizeof name, "%0*lld.png", digits, static_cast<long long>(row));
-    write_png_plain(tmp / folders[label[row]] / name, images[row]);
+  char name[32];
+  const int64_t chunk = 1024;  // rows of pixels held at a time
+  for (int64_t begin = 0; begin < n; begin += chunk) {
+    const int64_t end = std::min(n, begin + chunk);
+    const torch::Tensor images = pixels(begin, end).to(torch::kCPU).contiguous();
+    for (int64_t row = begin; row < end; ++row) {
+      std::snprintf(name, sizeof name, "%0*lld.png", digits, static_cast<long long>(row));
+      write_png_plain(tmp / folders[label[row]] / name, images[row - begin]);
+    }
   }
 
   // Replace an old folder (--force) by moving it aside first and deleting it
@@ -127,29 +137,43 @@ void export_image_folder(const Dataset& set, const std::string& dir, bool force)
   if (replacing) io::remove_tree(old.string());
 }
 
-torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) {
+torch::Tensor contact_sheet_rows(const Dataset& set, int64_t per_class) {
+  torch::Tensor labels = set.labels.to(torch::kCPU).contiguous();
+  const int64_t* label = labels.data_ptr<int64_t>();
+  std::vector<int64_t> filled(set.num_classes(), 0), rows;
+  for (int64_t row = 0; row < set.size(); ++row)
+    if (filled[label[row]]++ < per_class) rows.push_back(row);
+  return torch::tensor(rows, torch::kLong);
+}
+
+void check_contact_sheet(int64_t classes, const ImageShape& shape, int64_t per_class, int64_t pad) {
   if (per_class < 1) throw UsageError(param("per_class") + " " + std::to_string(per_class) + ": expected at least 1");
-  const int64_t classes = set.num_classes();
   // The sheet's sides, checked before anything is allocated: a large
   // --per-class must not wrap into a small (or negative) size.
   const auto side = [&](int64_t cells, int64_t cell) { return io::checked_mul(cells, cell + pad); };
-  const auto sheet_w = side(per_class, set.width()), sheet_h = side(classes, set.height());
+  const auto sheet_w = side(per_class, shape.width), sheet_h = side(classes, shape.height);
   std::optional<uint64_t> sheet_bytes;
-  if (sheet_w && sheet_h) sheet_bytes = io::checked_product({*sheet_w + pad, *sheet_h + pad}, set.channels());
+  if (sheet_w && sheet_h) sheet_bytes = io::checked_product({*sheet_w + pad, *sheet_h + pad}, shape.channels);
   if (!sheet_bytes || *sheet_bytes > static_cast<uint64_t>(std::numeric_limits<int>::max()))
     throw UsageError(param("per_class") + " " + std::to_string(per_class) + ": a contact sheet of " +
                      std::to_string(classes) + " classes x " + std::to_string(per_class) + " images of " +
-                     std::to_string(set.height()) + "x" +
-                     std::to_string(set.width()) + " is too large for a PNG");
+                     std::to_string(shape.height) + "x" + std::to_string(shape.width) + " is too large for a PNG");
+}
+
+torch::Tensor contact_sheet(const Dataset& set, int64_t per_class, int64_t pad) {
+  const int64_t classes = set.num_classes();
+  check_contact_sheet(classes, set.image_shape(), per_class, pad);
   torch::Tensor images = set.images.to(torch::kCPU);
   torch::Tensor labels = set.labels.to(torch::kCPU).contiguous();
   torch::Tensor cells =
       torch::full({classes * per_class, set.channels(), set.height(), set.width()}, 255, torch::kByte);
   std::vector<int64_t> filled(classes, 0);
   const int64_t* label = labels.data_ptr<int64_t>();
-  for (int64_t row = 0; row < set.size(); ++row) {
-    const int64_t c = label[row];
-    if (filled[c] < per_class) cells[c * per_class + filled[c]++].copy_(images[row]);
+  const torch::Tensor rows = contact_sheet_rows(set, per_class);
+  const int64_t* row = rows.data_ptr<int64_t>();
+  for (int64_t i = 0; i < rows.numel(); ++i) {
+    const int64_t c = label[row[i]];
+    cells[c * per_class + filled[c]++].copy_(images[row[i]]);
   }
   return io::image_grid(cells, per_class, pad, 255);
 }

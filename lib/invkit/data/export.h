@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,22 @@ std::vector<std::string> safe_folder_names(const std::vector<std::string>& class
 // Error unless `force` (then it is replaced). Every class gets a folder, even
 // an empty one. A class name with a tab or line break is an Error.
 void export_image_folder(const Dataset& set, const std::string& dir, bool force = false);
+
+// The pixels of rows [begin, end) of a set, uint8 [end - begin, C, H, W],
+// asked for in increasing order (DatasetReader::images streams them).
+using ImageRows = std::function<torch::Tensor(int64_t begin, int64_t end)>;
+// The same folder from `head` (labels and class names; its images are not
+// read) and its pixels from `pixels`, a chunk of rows at a time.
+void export_image_folder(const Dataset& head, const ImageRows& pixels, const std::string& dir, bool force = false);
+
+// Throws UsageError unless a sheet of `classes` rows of `per_class` images of
+// `shape` fits in a PNG (2^31 - 1 bytes of pixels) and per_class >= 1; checked
+// before anything is allocated (contact_sheet checks it first too).
+void check_contact_sheet(int64_t classes, const ImageShape& shape, int64_t per_class, int64_t pad = 2);
+
+// The rows a contact sheet shows, int64 [M]: the first `per_class` rows of
+// each class, in row order (so that set.select(rows) makes the same sheet).
+torch::Tensor contact_sheet_rows(const Dataset& set, int64_t per_class);
 
 // The contact sheet as uint8 [C, H', W']: row k shows the first `per_class`
 // images of class k (blank cells where a class has fewer), `pad` pixels of

@@ -114,12 +114,10 @@ Dataset select_rows(const Dataset& d, const std::vector<int64_t>& rows) {
   return d.select(r.to(d.labels.device()));
 }
 
-Dataset concat(const std::vector<Dataset>& parts, const std::vector<std::string>& sources) {
+Dataset concat(const std::vector<Dataset>& parts, const std::vector<ImageShape>& shapes,
+               const std::vector<std::string>& sources) {
   if (parts.empty()) throw UsageError("nothing to concatenate");
   const Dataset& first = parts[0];
-  auto shape = [](const Dataset& d) {
-    return std::to_string(d.channels()) + "x" + std::to_string(d.height()) + "x" + std::to_string(d.width());
-  };
   const nlohmann::json columns = first.extra.value("params_columns", nlohmann::json());
   std::vector<torch::Tensor> images, labels, index, params;
   for (size_t k = 0; k < parts.size(); ++k) {
@@ -135,7 +133,7 @@ Dataset concat(const std::vector<Dataset>& parts, const std::vector<std::string>
     // Labels in the first part's classes, matched by name.
     Dataset aligned = d;
     align_classes(aligned, src, first.class_names, sources[0]);
-    if (shape(d) != shape(first)) throw differ("image shape " + shape(d), shape(first));
+    if (shapes.at(k) != shapes[0]) throw differ("image shape " + shapes[k].str(), shapes[0].str());
     if (d.index.defined() != first.index.defined())
       throw differ(has(d.index, "tensor index"), has(first.index, "tensor index"));
     if (d.params.defined() != first.params.defined())
@@ -144,13 +142,13 @@ Dataset concat(const std::vector<Dataset>& parts, const std::vector<std::string>
       throw differ(std::to_string(d.params.size(1)) + " params columns", std::to_string(first.params.size(1)));
     const auto cols = d.extra.value("params_columns", nlohmann::json());
     if (cols != columns) throw differ("params_columns " + cols.dump(), columns.dump());
-    images.push_back(d.images);
+    if (d.images.defined()) images.push_back(d.images);
     labels.push_back(aligned.labels);
     if (d.index.defined()) index.push_back(d.index);
     if (d.params.defined()) params.push_back(d.params);
   }
   Dataset out;
-  out.images = torch::cat(images, 0);
+  if (images.size() == parts.size()) out.images = torch::cat(images, 0);
   out.labels = torch::cat(labels, 0);
   if (!index.empty()) out.index = torch::cat(index, 0);
   if (!params.empty()) out.params = torch::cat(params, 0);

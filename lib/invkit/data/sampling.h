@@ -58,9 +58,12 @@ Dataset select_rows(const Dataset& d, const std::vector<int64_t>& rows);
 // The rows of `parts` one after another, in the first part's classes: a
 // later part's labels are matched by name (data/class_match.h; another order
 // is remapped, a class the first part lacks is an Error). All must have the
-// same image shape, and presence of `index` and of `params` (same width and
-// params_columns); otherwise an Error names the file (sources[i]). The
-// manifest extras are the first part's.
-Dataset concat(const std::vector<Dataset>& parts, const std::vector<std::string>& sources);
+// same image shape (shapes[i], the shape of part i's images, which a
+// DatasetReader's head knows without them), and presence of `index` and of
+// `params` (same width and params_columns); otherwise an Error names the file
+// (sources[i]). The manifest extras are the first part's. The result has
+// images when every part has them, and none otherwise (heads give a head).
+Dataset concat(const std::vector<Dataset>& parts, const std::vector<ImageShape>& shapes,
+               const std::vector<std::string>& sources);
 
 }  // namespace invkit

@@ -24,20 +24,6 @@ namespace {
 const char* const kMinus = "\u2212";  // −
 const char* const kMissing = "\u2013";  // –
 
-// Items in `first` order, then the others alphabetically.
-std::vector<std::string> ordered(std::vector<std::string> names, const std::vector<std::string>& first) {
-  auto rank = [&](const std::string& n) {
-    auto it = std::find(first.begin(), first.end(), n);
-    return static_cast<size_t>(it - first.begin());
-  };
-  std::sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
-    size_t ra = rank(a), rb = rank(b);
-    return ra != rb ? ra < rb : a < b;
-  });
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  return names;
-}
-
 // A number with `decimals` decimals; a minus sign (−) for negatives, and no
 // "-0.0".
 std::string fixed(double v, int decimals) {

@@ -14,9 +14,14 @@ using invkit::Dataset;
 using invkit::testing::error_of;
 using invkit::testing::TempDir;
 using invkit::checkpoint::ExternalOptions;
-using invkit::checkpoint::load_any_classifier;
 
 namespace {
+
+// load_any_classifier on CPU for a set with pixels (the shape from them).
+invkit::checkpoint::LoadedClassifier load_any(const std::string& path, const ExternalOptions& opt, const Dataset& data,
+                                              const std::string& data_name) {
+  return invkit::checkpoint::load_any_classifier(path, torch::kCPU, opt, data, data.image_shape(), data_name);
+}
 
 // Four classes of 1x12x12 uint8 images.
 Dataset small_set(int64_t n = 8) {
@@ -64,7 +69,7 @@ TEST(ExternalModel, SafetensorsStateDictGivesTheModelsLogits) {
   auto model = trained_cnn(false);
   invkit::io::write_safetensors(dir / "sd.safetensors", invkit::checkpoint::model_tensors(*model), {});
   Dataset data = small_set();
-  auto clf = load_any_classifier(dir / "sd.safetensors", torch::kCPU, cnn_options(), data, "data.st");
+  auto clf = load_any(dir / "sd.safetensors", cnn_options(), data, "data.st");
   EXPECT_EQ(clf.kind, "safetensors");
   EXPECT_EQ(clf.spec.num_classes, 4);
   EXPECT_EQ(clf.class_names, data.class_names);
@@ -91,7 +96,7 @@ TEST(ExternalModel, DataParallelPrefixAndTorchSaveDictAreRead) {
   Dataset data = small_set();
   ExternalOptions o = cnn_options();
   o.train_counts = "50,20,10,5";
-  auto clf = load_any_classifier(dir / "ckpt.pth", torch::kCPU, o, data, "data.st");
+  auto clf = load_any(dir / "ckpt.pth", o, data, "data.st");
   EXPECT_TRUE(clf.spec.normed_linear);
   EXPECT_EQ(clf.logit_scale, 30.0);  // LDAM's s
   EXPECT_EQ(clf.class_counts, (std::vector<int64_t>{50, 20, 10, 5}));
@@ -99,7 +104,7 @@ TEST(ExternalModel, DataParallelPrefixAndTorchSaveDictAreRead) {
   EXPECT_TRUE(torch::allclose(logits_of(*clf.model, clf.normalization, data), logits_of(*model, norm, data), 0, 0));
 
   o.state_dict_key = "optimizer";
-  EXPECT_EQ(error_of([&] { load_any_classifier(dir / "ckpt.pth", torch::kCPU, o, data, "data.st"); }),
+  EXPECT_EQ(error_of([&] { load_any(dir / "ckpt.pth", o, data, "data.st"); }),
             dir / "ckpt.pth" + ": no state dict: it is a dict of epoch, state_dict; it has no entry \"optimizer\"");
 }
 
@@ -115,7 +120,7 @@ TEST(ExternalModel, StrictLoadingNamesMissingUnexpectedAndMisshapenKeys) {
   edited.erase(std::find_if(edited.begin(), edited.end(), [](auto& p) { return p.first == "linear.bias"; }));
   invkit::io::write_safetensors(dir / "bad.safetensors", edited, {});
   Dataset data = small_set();
-  EXPECT_EQ(error_of([&] { load_any_classifier(dir / "bad.safetensors", torch::kCPU, cnn_options(), data, "d"); }),
+  EXPECT_EQ(error_of([&] { load_any(dir / "bad.safetensors", cnn_options(), data, "d"); }),
             dir / "bad.safetensors" +
                 " (as cnn): the state dict does not fit the model: missing conv2.weight, bn2.running_var; unexpected "
                 "conv2.weights; wrong shape: linear.bias [5] (the model's is [4])");
@@ -126,7 +131,7 @@ TEST(ExternalModel, WhatTheFileDoesNotSayMustBeGiven) {
   invkit::io::write_safetensors(dir / "sd.safetensors", invkit::checkpoint::model_tensors(*trained_cnn(false)), {});
   Dataset data = small_set();
   auto load = [&](ExternalOptions o, const Dataset& d) {
-    return error_of([&] { load_any_classifier(dir / "sd.safetensors", torch::kCPU, o, d, "data.st"); });
+    return error_of([&] { load_any(dir / "sd.safetensors", o, d, "data.st"); });
   };
   ExternalOptions no_arch = cnn_options();
   no_arch.arch.clear();
@@ -177,7 +182,7 @@ def forward(self, x):
   o.mean = {0};
   o.std = {1};
   o.pixel_max = 255;  // the model sees raw pixel values
-  auto clf = load_any_classifier(dir / "tiny.pt", torch::kCPU, o, data, "data.st");
+  auto clf = load_any(dir / "tiny.pt", o, data, "data.st");
   EXPECT_EQ(clf.kind, "torchscript");
   EXPECT_EQ(clf.spec.num_classes, 3);
   auto expected = data.images.to(torch::kFloat).flatten(1).mm(w) + b;
@@ -187,11 +192,11 @@ def forward(self, x):
   small.images = small.images.slice(2, 0, 10).slice(3, 0, 10).contiguous();
   small.labels = data.labels;
   small.class_names = data.class_names;
-  EXPECT_EQ(error_of([&] { load_any_classifier(dir / "tiny.pt", torch::kCPU, o, small, "small.st"); }),
+  EXPECT_EQ(error_of([&] { load_any(dir / "tiny.pt", o, small, "small.st"); }),
             dir / "tiny.pt" + ": the model does not run on images of 1x10x10 (the images of small.st)");
   ExternalOptions with_arch = o;
   with_arch.arch = "resnet20";
-  EXPECT_EQ(error_of([&] { load_any_classifier(dir / "tiny.pt", torch::kCPU, with_arch, data, "data.st"); }),
+  EXPECT_EQ(error_of([&] { load_any(dir / "tiny.pt", with_arch, data, "data.st"); }),
             dir / "tiny.pt" + " is a TorchScript module: it needs no arch or state_dict_key");
 }
 
@@ -209,7 +214,7 @@ TEST(ExternalModel, FilesLibTorchCannotReadAreNamedWithWhatToDo) {
   ExternalOptions o;
   o.mean = {0};
   o.std = {1};
-  std::string e = error_of([&] { load_any_classifier(dir / "future.pt", torch::kCPU, o, data, "d"); });
+  std::string e = error_of([&] { load_any(dir / "future.pt", o, data, "d"); });
   EXPECT_NE(e.find("future.pt: PyTorch file format version 99 is newer than LibTorch "), std::string::npos) << e;
   EXPECT_NE(e.find(" reads (up to 10); save it with an older PyTorch, or as a state dict in safetensors"),
             std::string::npos) << e;
@@ -235,13 +240,13 @@ TEST(ExternalModel, InvkitCheckpointsRefuseTheOptionsTheyRecord) {
   invkit::checkpoint::save_checkpoint(dir / "c.st", *model, {},
                                  invkit::checkpoint::describe_classifier(spec, norm, {"a", "b", "c", "d"}, {9, 8, 7, 6}));
   Dataset data = small_set();
-  auto clf = load_any_classifier(dir / "c.st", torch::kCPU, ExternalOptions{}, data, "d");
+  auto clf = load_any(dir / "c.st", ExternalOptions{}, data, "d");
   EXPECT_EQ(clf.kind, "invkit");
   EXPECT_EQ(clf.class_counts, (std::vector<int64_t>{9, 8, 7, 6}));
   ExternalOptions scale;
   scale.logit_scale = 2;
-  EXPECT_EQ(load_any_classifier(dir / "c.st", torch::kCPU, scale, data, "d").logit_scale, 2.0);
-  EXPECT_NE(error_of([&] { load_any_classifier(dir / "c.st", torch::kCPU, cnn_options(), data, "d"); })
+  EXPECT_EQ(load_any(dir / "c.st", scale, data, "d").logit_scale, 2.0);
+  EXPECT_NE(error_of([&] { load_any(dir / "c.st", cnn_options(), data, "d"); })
                 .find("is an invkit checkpoint, which records its architecture"),
             std::string::npos);
 }

@@ -67,11 +67,11 @@ TEST(ClassMatch, GeneratorMustKnowTheDataClasses) {
 TEST(ClassMatch, ConcatRemapsLaterPartsToTheFirstPartsClasses) {
   Dataset a = set_of({"a", "b"}, {0, 1});
   Dataset b = set_of({"b", "a"}, {0, 0, 1});
-  Dataset out = invkit::concat({a, b}, {"a.st", "b.st"});
+  Dataset out = invkit::concat({a, b}, {a.image_shape(), b.image_shape()}, {"a.st", "b.st"});
   EXPECT_EQ(labels_of(out), (std::vector<int64_t>{0, 1, 1, 1, 0}));
   EXPECT_EQ(out.class_names, (std::vector<std::string>{"a", "b"}));
   Dataset c = set_of({"a", "z"}, {0});
-  EXPECT_EQ(error_of([&] { invkit::concat({a, c}, {"a.st", "c.st"}); }),
+  EXPECT_EQ(error_of([&] { invkit::concat({a, c}, {a.image_shape(), c.image_shape()}, {"a.st", "c.st"}); }),
             "c.st: class \"z\" is not one of the classes of a.st (a, b)");
 }
 

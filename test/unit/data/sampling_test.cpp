@@ -43,6 +43,12 @@ Dataset make_dataset(const std::vector<int64_t>& labels, int64_t classes) {
   return d;
 }
 
+std::vector<ImageShape> shapes_of(const std::vector<Dataset>& parts) {
+  std::vector<ImageShape> shapes;
+  for (const auto& p : parts) shapes.push_back(p.image_shape());
+  return shapes;
+}
+
 }  // namespace
 
 TEST(Sampling, RandomSubsetIsSortedDistinctAndSeeded) {
@@ -178,7 +184,7 @@ TEST(Sampling, ConcatOfShardsEqualsTheOriginal) {
     parts.push_back(select_rows(d, rows));
     names.push_back("part" + std::to_string(i) + ".st");
   }
-  Dataset whole = concat(parts, names);
+  Dataset whole = concat(parts, shapes_of(parts), names);
   EXPECT_TRUE(torch::equal(whole.images, d.images));
   EXPECT_TRUE(torch::equal(whole.labels, d.labels));
   EXPECT_TRUE(torch::equal(whole.params, d.params));
@@ -186,12 +192,27 @@ TEST(Sampling, ConcatOfShardsEqualsTheOriginal) {
   EXPECT_EQ(whole.class_names, d.class_names);
 }
 
+TEST(Sampling, ConcatOfHeadsHasNoImages) {
+  Dataset a = make_dataset(make_labels({2, 1}), 2), b = make_dataset(make_labels({1, 2}), 2);
+  const std::vector<ImageShape> shapes{a.image_shape(), b.image_shape()};
+  a.images = b.images = torch::Tensor();
+  Dataset whole = concat({a, b}, shapes, {"a.st", "b.st"});
+  EXPECT_FALSE(whole.images.defined());
+  EXPECT_TRUE(torch::equal(whole.labels, torch::tensor({0, 1, 0, 0, 1, 1}, torch::kLong)));
+  try {
+    concat({a, b}, {shapes[0], {1, 2, 2}}, {"a.st", "b.st"});
+    ADD_FAILURE() << "a shape that differs was accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "b.st has image shape 1x2x2 but a.st has 1x2x3; cannot concatenate");
+  }
+}
+
 TEST(Sampling, ConcatRefusesMismatchesNamingTheFile) {
   Dataset a = make_dataset(make_labels({2, 2}), 2);
   Dataset b = make_dataset(make_labels({2, 2}), 3);
   auto message = [](const std::vector<Dataset>& parts) {
     try {
-      concat(parts, {"a.st", "b.st"});
+      concat(parts, shapes_of(parts), {"a.st", "b.st"});
     } catch (const Error& e) {
       return std::string(e.what());
     }
