@@ -35,7 +35,7 @@ struct Options {
   int channels = 0;                  // folder, list: 1 (gray) or 3 (RGB); 0 = folder: 3 when any image has colour; list: 3
   std::string resize;                // folder, list: HxW, resample every image to this size
   std::string list;                  // list: the file of `path label` lines (under root)
-  int64_t batch = 0;                 // list: images decoded and written at a time; 0 = about 32 MB
+  int64_t batch = 0;                 // folder, list: images decoded and written at a time; 0 = about 32 MB
   std::string input;                 // export: the data set to export ("-" = stdin)
   std::string to_dir;                // export: write DIR/<class>/<row>.png
   std::string sheet;                 // export: write a contact sheet PNG, one row per class
@@ -136,38 +136,48 @@ invkit::Dataset from_cifar(const Options& opt, invkit::io::CifarKind kind) {
   return d;
 }
 
-invkit::Dataset from_folder(const Options& opt) {
+// Writes `head` (labels, class names, history) with the images of `entries`
+// under `root`, decoded in parallel and written chunk by chunk, so that the
+// set never has to fit in memory.
+void write_decoded(const Options& opt, const invkit::Dataset& head, const std::vector<invkit::io::ImageListEntry>& entries,
+                   const std::string& root, int channels, int64_t height, int64_t width) {
+  const auto n = static_cast<int64_t>(entries.size());
+  invkit::DatasetWriter writer(opt.output, head, {channels, height, width});
+  const int64_t chunk = opt.batch > 0 ? opt.batch : invkit::rows_per_chunk(channels * height * width);
+  for (int64_t b = 0; b < n; b += chunk)
+    writer.append(invkit::io::read_list_images(entries, b, std::min(n, b + chunk), root, channels, height, width));
+  writer.commit();
+}
+
+// An image folder: the files' headers first (classes, shape), then the pixels.
+void run_folder(const Options& opt, const nlohmann::json& history) {
   invkit::io::ImageFolderOptions fo;
   fo.channels = opt.channels;
   fo.names_encoding = names_encoding(opt);
   if (!opt.resize.empty()) std::tie(fo.height, fo.width) = parse_size(opt.resize);
-  auto folder = invkit::io::read_image_folder(opt.root, fo);
-  invkit::Dataset d;
-  d.images = folder.images;
-  d.labels = folder.labels;
-  d.class_names = folder.class_names;
-  return d;
+  const auto index = invkit::io::index_image_folder(opt.root, fo);
+  std::vector<int64_t> labels;
+  for (const auto& e : index.entries) labels.push_back(e.label);
+  invkit::Dataset head;
+  head.labels = torch::tensor(labels, torch::kLong);
+  head.class_names = index.class_names;
+  head.add_history(history);
+  write_decoded(opt, head, index.entries, "", index.channels, index.height, index.width);
 }
 
-// A list of `path label` lines: decoded in parallel and written chunk by
-// chunk, so that the set never has to fit in memory.
+// A list of `path label` lines.
 void run_list(const Options& opt, const nlohmann::json& history) {
   if (opt.resize.empty()) throw invkit::UsageError("list needs --resize HxW: the images of a list differ in size");
   const auto [height, width] = parse_size(opt.resize);
   const int channels = opt.channels == 0 ? 3 : opt.channels;
   const auto entries = invkit::io::read_image_list(opt.list);
-  const auto n = static_cast<int64_t>(entries.size());
   std::vector<int64_t> labels;
   for (const auto& e : entries) labels.push_back(e.label);
   invkit::Dataset head;
   head.labels = torch::tensor(labels, torch::kLong);
   head.class_names = names_for_labels(opt, *std::max_element(labels.begin(), labels.end()));
   head.add_history(history);
-  invkit::DatasetWriter writer(opt.output, head, {channels, height, width});
-  const int64_t chunk = opt.batch > 0 ? opt.batch : invkit::rows_per_chunk(channels * height * width);
-  for (int64_t b = 0; b < n; b += chunk)
-    writer.append(invkit::io::read_list_images(entries, b, std::min(n, b + chunk), opt.root, channels, height, width));
-  writer.commit();
+  write_decoded(opt, head, entries, opt.root, channels, height, width);
 }
 
 void run_export(const Options& opt) {
@@ -254,6 +264,8 @@ int main(int argc, char** argv) {
   folder->add_option("--channels", opt.channels, "1 (gray) or 3 (RGB); default: 3 when any image has colour, else 1")
       ->check(CLI::IsMember({1, 3}));
   folder->add_option("--resize", opt.resize, "HxW: resample every image (bilinear) to this size");
+  folder->add_option("--batch", opt.batch, "images decoded and written at a time (default: about 32 MB of them)")
+      ->check(invkit::cli::kPositive);
 
   CLI::App* list = add_import(
       app, "list", "an image list: lines `relative/path label` under a root folder (ImageNet-LT's, iNaturalist's lists)",
@@ -281,11 +293,11 @@ int main(int argc, char** argv) {
     if (*exp) return run_export(opt);
     invkit::io::refuse_binary_to_terminal(opt.output);  // before the work, not after it
     if (*list) return run_list(opt, tool.history_entry());
-    invkit::Dataset d = *idx    ? from_idx(opt)
-                        : *npz  ? from_npz(opt)
-                        : *c10  ? from_cifar(opt, invkit::io::CifarKind::cifar10)
-                        : *c100 ? from_cifar(opt, invkit::io::CifarKind::cifar100)
-                                : from_folder(opt);
+    if (*folder) return run_folder(opt, tool.history_entry());
+    invkit::Dataset d = *idx   ? from_idx(opt)
+                        : *npz ? from_npz(opt)
+                        : *c10 ? from_cifar(opt, invkit::io::CifarKind::cifar10)
+                               : from_cifar(opt, invkit::io::CifarKind::cifar100);
     d.add_history(tool.history_entry());
     d.save(opt.output);
   });

@@ -138,6 +138,15 @@ test_folder() {
     "(['cat', 'dog'], [2, 1], 3)" ] || fail "folder"
   convert folder "$F/tiny-folder" --channels 1 -o gray.st
   [ "$(m gray.st '[d[k] for k in ("channels","height","width")]')" = "[1, 3, 4]" ] || fail "folder --channels 1"
+  # Written chunk by chunk: one image at a time, to a pipe, gives the same tensors.
+  convert folder "$F/tiny-folder" --batch 1 -o - >piped.st
+  python3 - <<'PY' || fail "folder --batch 1 to a pipe differs"
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+a, b = (invkit_set.raw_tensors(f) for f in ("folder.st", "piped.st"))
+assert all(a[k] == b[k] for k in ("images", "labels")), "differ"
+PY
   expect_fail 1 "mixed-sizes/b/odd.png: image is 5x4 (HxW) but .*mixed-sizes/a/first.png is 3x4; use --resize HxW" \
     convert folder "$F/mixed-sizes" -o e.st
   convert folder "$F/mixed-sizes" --resize 8x6 -o resized.st

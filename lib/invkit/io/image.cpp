@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -121,6 +123,17 @@ void check_pixels_fit_file(const std::vector<uint8_t>& bytes, int64_t width, int
 }
 
 }  // namespace
+
+ImageInfo read_image_info(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+  int w = 0, h = 0, stored = 0;
+  const bool ok = stbi_info_from_file(f, &w, &h, &stored);
+  std::fclose(f);
+  if (!ok) throw Error(path + ": cannot read image: " + stbi_failure_reason());
+  // A top-down BMP's height comes negative (see check_pixels_fit_file).
+  return {std::abs(static_cast<int64_t>(h)), std::abs(static_cast<int64_t>(w)), stored <= 2 ? 1 : 3};
+}
 
 torch::Tensor read_image(const std::string& path, int channels) {
   std::vector<uint8_t> bytes = read_all(path);

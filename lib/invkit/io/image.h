@@ -13,6 +13,15 @@ namespace invkit::io {
 // Throws Error naming the file.
 torch::Tensor read_image(const std::string& path, int channels = 0);
 
+// What read_image(path) would give, from the file's header alone (no
+// decoding): its height and width, and 1 (gray, gray + alpha) or 3 channels.
+// Throws Error naming the file when the header cannot be read.
+struct ImageInfo {
+  int64_t height = 0, width = 0;
+  int channels = 0;
+};
+ImageInfo read_image_info(const std::string& path);
+
 // The PNG encoding of a uint8 image [1 or 3, H, W] (any device); an Error
 // naming `name` for another shape or type, or a size PNG cannot hold.
 std::vector<uint8_t> encode_png(const torch::Tensor& image, const std::string& name);

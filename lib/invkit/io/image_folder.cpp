@@ -9,16 +9,13 @@
 
 #include "invkit/error.h"
 #include "invkit/io/image.h"
+#include "invkit/io/image_list.h"
 
 namespace fs = std::filesystem;
 
 namespace invkit::io {
 
 namespace {
-
-std::string size_text(const torch::Tensor& image) {
-  return std::to_string(image.size(1)) + "x" + std::to_string(image.size(2));
-}
 
 std::vector<std::string> sorted_entries(const fs::path& dir, bool want_dirs) {
   std::vector<std::string> names;
@@ -85,14 +82,14 @@ torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t w
   return x.squeeze(0).round().clamp(0, 255).to(torch::kByte);
 }
 
-ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions& options) {
+ImageFolderIndex index_image_folder(const std::string& root, const ImageFolderOptions& options) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) throw Error(root + ": not a folder (expected ROOT/<class>/<images>)");
   if (options.channels != 0 && options.channels != 1 && options.channels != 3)
     throw UsageError(param("channels") + " " + std::to_string(options.channels) + ": expected 1 or 3");
   const bool resize = options.height > 0 && options.width > 0;
 
-  ImageFolder out;
+  ImageFolderIndex out;
   std::vector<std::string> folders = sorted_entries(root, true);
   const fs::path order_file = fs::path(root) / kClassOrderFile;
   const bool ordered = fs::is_regular_file(order_file, ec);
@@ -116,9 +113,12 @@ ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions&
   }
   if (folders.empty()) throw Error(root + ": no class subfolders (expected ROOT/<class>/<images>)");
 
-  std::vector<torch::Tensor> images;
-  std::vector<int64_t> labels;
+  // Headers only, where the shape is not given: the size every image must
+  // have (the first image's, which is decoded to be sure of it: a header's
+  // size alone would size the output), and the channels.
+  const bool need_info = !resize || options.channels == 0;
   int channels = options.channels;
+  ImageInfo first;
   for (size_t c = 0; c < out.class_names.size(); ++c) {
     const fs::path dir = fs::path(root) / folders[c];
     std::vector<std::string> files = sorted_entries(dir, false);
@@ -126,25 +126,44 @@ ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions&
       throw Error(dir.string() + ": no images (.png, .jpg, .jpeg, .bmp) in class folder");
     for (const auto& name : files) {
       const std::string path = (dir / name).string();
-      torch::Tensor image = read_image(path, options.channels);
-      if (resize) {
-        image = resize_image(image, options.height, options.width);
-      } else if (!images.empty() && (image.size(1) != images[0].size(1) || image.size(2) != images[0].size(2))) {
-        throw Error(path + ": image is " + size_text(image) + " (HxW) but " + out.files[0] + " is " +
-                    size_text(images[0]) + "; use " + param("resize") + " HxW");
+      ImageInfo info;
+      if (need_info && out.entries.empty() && !resize) {
+        const torch::Tensor image = read_image(path);
+        info = {image.size(1), image.size(2), static_cast<int>(image.size(0))};
+      } else if (need_info) {
+        info = read_image_info(path);
       }
-      if (options.channels == 0) channels = std::max<int>(channels, static_cast<int>(image.size(0)));
-      images.push_back(image);
-      labels.push_back(static_cast<int64_t>(c));
-      out.files.push_back(path);
+      if (out.entries.empty()) {
+        first = info;
+      } else if (!resize && (info.height != first.height || info.width != first.width)) {
+        auto size = [](const ImageInfo& i) { return std::to_string(i.height) + "x" + std::to_string(i.width); };
+        throw Error(path + ": image is " + size(info) + " (HxW) but " + out.entries[0].path + " is " + size(first) +
+                    "; use " + param("resize") + " HxW");
+      }
+      // As stored, a folder mixing gray and colour images becomes colour.
+      if (options.channels == 0) channels = std::max(channels, info.channels);
+      out.entries.push_back({path, static_cast<int64_t>(c)});
     }
   }
-  if (images.empty()) throw Error(root + ": no images (.png, .jpg, .jpeg, .bmp) in any class folder");
-  // As stored, a folder mixing gray and colour images becomes colour.
-  for (auto& image : images)
-    if (image.size(0) != channels) image = image.expand({channels, image.size(1), image.size(2)});
-  out.images = torch::stack(images);
+  if (out.entries.empty()) throw Error(root + ": no images (.png, .jpg, .jpeg, .bmp) in any class folder");
+  out.channels = channels;
+  out.height = resize ? options.height : first.height;
+  out.width = resize ? options.width : first.width;
+  return out;
+}
+
+ImageFolder read_image_folder(const std::string& root, const ImageFolderOptions& options) {
+  ImageFolderIndex index = index_image_folder(root, options);
+  ImageFolder out;
+  const auto n = static_cast<int64_t>(index.entries.size());
+  out.images = read_list_images(index.entries, 0, n, "", index.channels, index.height, index.width);
+  std::vector<int64_t> labels;
+  for (const auto& e : index.entries) {
+    labels.push_back(e.label);
+    out.files.push_back(e.path);
+  }
   out.labels = torch::tensor(labels, torch::kLong);
+  out.class_names = std::move(index.class_names);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "invkit/io/image_list.h"
 #include "invkit/io/text.h"
 
 namespace invkit::io {
@@ -40,7 +41,22 @@ struct ImageFolder {
 // True for a file name with an image extension this reader takes.
 bool is_image_file(const std::string& name);
 
-// Reads every image under root. Without a resize, images of differing sizes
+// The classes and image files under root: the rows of the set in order,
+// each file's full path and label, and the images' shape: `channels` as
+// ImageFolderOptions says, height and width the resize's or, without one,
+// the images' own. Only the files' headers are read (none when the resize
+// and the channels are given), and the first image is decoded when its size
+// sets the shape. The errors are read_image_folder's but for a file whose
+// pixels cannot be decoded, which read_list_images finds.
+struct ImageFolderIndex {
+  std::vector<std::string> class_names;
+  std::vector<ImageListEntry> entries;  // path (under root, root included) and label of each row
+  int channels = 0;
+  int64_t height = 0, width = 0;
+};
+ImageFolderIndex index_image_folder(const std::string& root, const ImageFolderOptions& options = {});
+
+// Reads every image under root (index_image_folder, then every file decoded). Without a resize, images of differing sizes
 // are an Error naming the odd file and both sizes. A root that is not a
 // folder, has no class subfolders, or a class without images (unless
 // classes.txt lists it) is an Error; so is a classes.txt that lists a missing
