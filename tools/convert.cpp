@@ -136,6 +136,18 @@ invkit::Dataset from_cifar(const Options& opt, invkit::io::CifarKind kind) {
   return d;
 }
 
+// Writes `d` a chunk of rows at a time: its images may be a view of a mapped
+// file (a .npy) in another layout, made contiguous a chunk at a time.
+void write_in_chunks(const Options& opt, const invkit::Dataset& d) {
+  invkit::Dataset head = d;
+  head.images = torch::Tensor();
+  const int64_t n = d.size(), channels = d.channels(), height = d.height(), width = d.width();
+  invkit::DatasetWriter writer(opt.output, head, {channels, height, width});
+  const int64_t chunk = invkit::rows_per_chunk(channels * height * width);
+  for (int64_t b = 0; b < n; b += chunk) writer.append(d.images.slice(0, b, std::min(n, b + chunk)));
+  writer.commit();
+}
+
 // Writes `head` (labels, class names, history) with the images of `entries`
 // under `root`, decoded in parallel and written chunk by chunk, so that the
 // set never has to fit in memory.
@@ -299,6 +311,6 @@ int main(int argc, char** argv) {
                         : *c10 ? from_cifar(opt, invkit::io::CifarKind::cifar10)
                                : from_cifar(opt, invkit::io::CifarKind::cifar100);
     d.add_history(tool.history_entry());
-    d.save(opt.output);
+    write_in_chunks(opt, d);
   });
 }

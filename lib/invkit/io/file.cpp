@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -47,6 +48,27 @@ std::vector<uint8_t> read_all(const std::string& path) {
   if (fd != STDIN_FILENO) ::close(fd);
   bytes.resize(used);
   return bytes;
+}
+
+std::optional<MappedFile> map_file(const std::string& path, size_t min_size) {
+  if (path == "-") return std::nullopt;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) || info.st_size < 0 ||
+      static_cast<size_t>(info.st_size) < std::max<size_t>(min_size, 1)) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  const size_t size = static_cast<size_t>(info.st_size);
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return std::nullopt;
+  MappedFile f;
+  f.owner = std::shared_ptr<const void>(map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  f.data = static_cast<const uint8_t*>(map);
+  f.size = size;
+  return f;
 }
 
 namespace {

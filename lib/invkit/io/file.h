@@ -2,6 +2,8 @@
 // (FILE.tmp, fsync, rename; or stdout for "-").
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,19 @@ std::string output_name(const std::string& path);
 
 // Reads all bytes of a file or of stdin ("-"). Throws Error naming the file.
 std::vector<uint8_t> read_all(const std::string& path);
+
+// A regular file mapped into memory, private and writable (a change made in
+// place through a view stays in this process's copy of the page, never
+// reaches the file); the mapping lives as long as `owner` or a copy of it.
+struct MappedFile {
+  std::shared_ptr<const void> owner;
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+// Maps PATH; nullopt for "-", a file that is not regular (a FIFO, a device),
+// one shorter than `min_size` bytes or one that cannot be opened or mapped
+// (the caller reads it whole instead, with read_all's errors).
+std::optional<MappedFile> map_file(const std::string& path, size_t min_size = 1);
 
 // Reads a file that may be gzip-compressed (detected by its magic bytes).
 // A corrupt or truncated gzip stream is an Error naming the file.

@@ -164,7 +164,7 @@ torch::Tensor widen_unsigned(const torch::Tensor& t, size_t size, const std::str
 
 }  // namespace
 
-torch::Tensor parse_npy(const std::string& bytes, const std::string& source) {
+torch::Tensor parse_npy(std::string_view bytes, const std::string& source, const std::shared_ptr<const void>& owner) {
   static const char magic[] = "\x93NUMPY";
   if (bytes.size() < 10 || bytes.compare(0, 6, magic, 6) != 0)
     throw Error(source + ": not a NumPy .npy file (no \\x93NUMPY magic)");
@@ -182,7 +182,7 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& source) {
   }
   if (header_len > bytes.size() - offset)
     throw Error(source + ": .npy header length " + std::to_string(header_len) + " runs past the end of the file");
-  const std::string header_text = bytes.substr(offset, header_len);
+  const std::string header_text(bytes.substr(offset, header_len));
   NpyHeader h = HeaderParser(header_text, source).parse();
   const DtypeInfo dt = dtype_of(h.descr, source);
 
@@ -211,7 +211,14 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& source) {
 
   std::vector<int64_t> dims = h.shape;
   if (h.fortran_order) std::reverse(dims.begin(), dims.end());
-  torch::Tensor t = torch::empty(dims, torch::TensorOptions().dtype(dt.read_as));
+  const auto options = torch::TensorOptions().dtype(dt.read_as);
+  // The bytes as they are, in C order and a type LibTorch has: a view of the mapping.
+  const bool as_is = (dt.size == 1 || !dt.big_endian) && !(dt.kind == 'u' && dt.size > 1) &&
+                     !(h.fortran_order && dims.size() > 1);
+  const auto address = reinterpret_cast<uintptr_t>(bytes.data() + data_at);
+  if (owner && as_is && nbytes > 0 && address % dt.size == 0)
+    return torch::from_blob(const_cast<char*>(bytes.data() + data_at), dims, [owner](void*) {}, options);
+  torch::Tensor t = torch::empty(dims, options);
   if (nbytes > 0) {
     auto* dst = static_cast<char*>(t.data_ptr());
     std::memcpy(dst, bytes.data() + data_at, nbytes);
@@ -228,8 +235,11 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& source) {
 }
 
 torch::Tensor read_npy(const std::string& path) {
+  if (auto mapped = map_file(path))
+    return parse_npy(std::string_view(reinterpret_cast<const char*>(mapped->data), mapped->size), path,
+                     mapped->owner);
   const std::vector<uint8_t> bytes = read_all(path);
-  return parse_npy(std::string(bytes.begin(), bytes.end()), path);
+  return parse_npy(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> read_npz(const std::string& path) {
@@ -335,7 +345,7 @@ NumpyImageSet numpy_image_set(const torch::Tensor& images, const std::string& im
       how = last ? "nhwc" : "nchw";
     }
     if (how == "nhw") throw Error(images_source + ": images " + shape(images) + " are 4-D, not nhw");
-    out.images = how == "nhwc" ? images.permute({0, 3, 1, 2}).contiguous() : images;
+    out.images = how == "nhwc" ? images.permute({0, 3, 1, 2}) : images;
   } else {
     throw Error(images_source + ": images " + shape(images) + " must be [N, H, W] or [N, H, W, C] / [N, C, H, W]");
   }

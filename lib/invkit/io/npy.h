@@ -8,7 +8,9 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,9 +24,15 @@ namespace invkit::io {
 // what is wrong: a bad magic or version, a header that is not the dict NumPy
 // writes, an unsupported dtype (object arrays, strings, structured dtypes),
 // a shape whose size overflows, data shorter or longer than the shape says.
-torch::Tensor parse_npy(const std::string& bytes, const std::string& source);
+// With `owner` (what keeps `bytes` alive: a mapped file), an array whose
+// bytes need no conversion (1-byte items, or little-endian ones of a type
+// LibTorch has, in C order) is a view of `bytes`, not a copy.
+torch::Tensor parse_npy(std::string_view bytes, const std::string& source,
+                        const std::shared_ptr<const void>& owner = {});
 
-// Reads a .npy file.
+// Reads a .npy file: a regular file is mapped (io/file.h's map_file) and an
+// array that needs no conversion is a view of the mapping, read from the
+// page cache as it is used; anything else (stdin, a FIFO) is read whole.
 torch::Tensor read_npy(const std::string& path);
 
 // The arrays of a .npz archive in archive order, named as NumPy names them
@@ -40,7 +48,7 @@ torch::Tensor read_numpy_array(const std::string& path, const std::string& key);
 
 // Images and labels from NumPy arrays, as a data set holds them.
 struct NumpyImageSet {
-  torch::Tensor images;  // uint8 [N, C, H, W]
+  torch::Tensor images;  // uint8 [N, C, H, W], a view of the array (channels-last is permuted, not copied)
   torch::Tensor labels;  // int64 [N]
 };
 

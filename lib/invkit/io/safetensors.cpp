@@ -2,11 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -268,22 +263,10 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
 }
 
 Safetensors Safetensors::read(const std::string& path) {
-  if (path == "-") return parse(read_all(path), input_name(path));
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat info {};
   // Not a regular file (a FIFO, a device), or too small to map: read it whole.
-  if (fd < 0 || ::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) || info.st_size < 8) {
-    if (fd >= 0) ::close(fd);
-    return parse(read_all(path), input_name(path));
-  }
-  const size_t size = static_cast<size_t>(info.st_size);
-  // Private and writable: a tensor viewing it may be changed in place by a
-  // caller; the change stays in this process's copy of the page.
-  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) return parse(read_all(path), input_name(path));
-  std::shared_ptr<const void> owner(map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
-  return from(std::move(owner), static_cast<const uint8_t*>(map), size, true, input_name(path));
+  auto mapped = map_file(path, 8);
+  if (!mapped) return parse(read_all(path), input_name(path));
+  return from(std::move(mapped->owner), mapped->data, mapped->size, true, input_name(path));
 }
 
 const TensorInfo* Safetensors::find(const std::string& name) const {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "testing.h"
 
 using invkit::testing::error_of;
@@ -121,4 +123,24 @@ TEST(Npy, ZipEntryClaimingMoreThanItHoldsIsAnErrorNotA4GiBAllocation) {
   const std::string f = fixture("npz/entry-claims-4gib.npz");
   EXPECT_EQ(error_of([&] { invkit::io::read_npz(f); }),
             f + ": member arr_0.npy: holds 136 bytes but its zip entry says 4294967280");
+}
+
+// A .npy file is mapped: an array read as it is stored is a view of the
+// mapping (its storage cannot grow, unlike one LibTorch allocated); one that
+// needs converting (big-endian here) is a copy. Both hold the file's values.
+TEST(Npy, FileArraysAreViewsOfTheMappingWhenNoConversionIsNeeded) {
+  invkit::testing::TempDir dir;
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    const std::string path = (dir.path / name).string();
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  };
+  auto u8 = invkit::io::read_npy(write("u8.npy", npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }",
+                                                     std::string("\x01\x02\x03\x04", 4))));
+  EXPECT_TRUE(torch::equal(u8, torch::tensor({1, 2, 3, 4}, torch::kByte).view({2, 2})));
+  EXPECT_FALSE(u8.storage().resizable());
+  auto be = invkit::io::read_npy(
+      write("be.npy", npy("{'descr': '>i2', 'fortran_order': False, 'shape': (2,), }", std::string("\x00\x05\x01\x00", 4))));
+  EXPECT_TRUE(torch::equal(be, torch::tensor({5, 256}, torch::kShort)));
+  EXPECT_TRUE(be.storage().resizable());
 }
