@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -126,7 +125,7 @@ void check_pixels_fit_file(const std::vector<uint8_t>& bytes, int64_t width, int
 
 ImageInfo read_image_info(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+  if (!f) throw Error(path + ": cannot open: " + errno_text());
   int w = 0, h = 0, stored = 0;
   const bool ok = stbi_info_from_file(f, &w, &h, &stored);
   std::fclose(f);

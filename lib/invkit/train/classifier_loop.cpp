@@ -47,10 +47,9 @@ std::string last_path(const std::string& ckpt) { return ckpt + ".last"; }
 // Checks that a val/test set `d` fits the training set and re-expresses its
 // labels in the training set's classes, matched by name.
 void check_fits(Dataset& d, const std::string& name, const Dataset& train, const std::string& train_name) {
-  if (d.channels() != train.channels() || d.height() != train.height() || d.width() != train.width())
-    throw Error(name + ": images are " + std::to_string(d.channels()) + "x" + std::to_string(d.height()) + "x" +
-                std::to_string(d.width()) + " but " + train_name + " has " + std::to_string(train.channels()) + "x" +
-                std::to_string(train.height()) + "x" + std::to_string(train.width()));
+  if (d.image_shape() != train.image_shape())
+    throw Error(name + ": images are " + d.image_shape().str() + " but " + train_name + " has " +
+                train.image_shape().str());
   align_classes(d, name, train.class_names, train_name);
 }
 
@@ -465,11 +464,10 @@ void set_up(Run& run, const nlohmann::json& history_entry) {
     run.generator.style_temperature = config.git.style_temperature;
     run.generator.precision = config.git.precision;
     const auto& o = run.generator.options;
-    if (o.channels != train.channels() || o.height != train.height() || o.width != train.width())
-      throw Error(config.git.generator + ": the generator takes " + std::to_string(o.channels) + "x" +
-                  std::to_string(o.height) + "x" + std::to_string(o.width) + " images but " + in.train_name + " has " +
-                  std::to_string(train.channels()) + "x" + std::to_string(train.height()) + "x" +
-                  std::to_string(train.width()));
+    const ImageShape takes{o.channels, o.height, o.width};
+    if (takes != train.image_shape())
+      throw Error(config.git.generator + ": the generator takes " + takes.str() + " images but " + in.train_name +
+                  " has " + train.image_shape().str());
     check_generator_classes(run.generator.manifest, config.git.generator, train, in.train_name);
     run.keep = torch::tensor(keep_probabilities(run.counts, config.git.threshold), torch::kDouble)
                    .to(run.device, torch::kFloat);
