@@ -3,6 +3,7 @@
 // image folder or a contact sheet.
 #include <algorithm>
 #include <iostream>
+#include <optional>
 
 #include "invkit/cli/tool.h"
 #include "invkit/data/class_names.h"
@@ -35,7 +36,7 @@ struct Options {
   int channels = 0;                  // folder, list: 1 (gray) or 3 (RGB); 0 = folder: 3 when any image has colour; list: 3
   std::string resize;                // folder, list: HxW, resample every image to this size
   std::string list;                  // list: the file of `path label` lines (under root)
-  int64_t batch = 0;                 // folder, list: images decoded and written at a time; 0 = about 32 MB
+  int64_t batch = 0;                 // folder, list, npz: images read and written at a time; 0 = about 32 MB
   std::string input;                 // export: the data set to export ("-" = stdin)
   std::string to_dir;                // export: write DIR/<class>/<row>.png
   std::string sheet;                 // export: write a contact sheet PNG, one row per class
@@ -107,18 +108,6 @@ std::vector<std::string> names_for_labels(const Options& opt, int64_t max_label)
   return names;
 }
 
-invkit::Dataset from_npz(const Options& opt) {
-  const std::string labels_path = opt.labels.empty() ? opt.images : opt.labels;
-  auto set = invkit::io::numpy_image_set(invkit::io::read_numpy_array(opt.images, opt.images_key), opt.images,
-                                         invkit::io::read_numpy_array(labels_path, opt.labels_key), labels_path,
-                                         opt.layout);
-  invkit::Dataset d;
-  d.class_names = names_for_labels(opt, set.labels.numel() ? set.labels.max().item<int64_t>() : -1);
-  d.images = set.images;
-  d.labels = set.labels;
-  return d;
-}
-
 invkit::Dataset from_cifar(const Options& opt, invkit::io::CifarKind kind) {
   const bool coarse = kind == invkit::io::CifarKind::cifar100 && opt.coarse;
   const std::string builtin = kind == invkit::io::CifarKind::cifar10 ? "cifar10" : coarse ? "cifar100-coarse" : "cifar100";
@@ -145,6 +134,38 @@ void write_in_chunks(const Options& opt, const invkit::Dataset& d) {
   invkit::DatasetWriter writer(opt.output, head, {channels, height, width});
   const int64_t chunk = invkit::rows_per_chunk(channels * height * width);
   for (int64_t b = 0; b < n; b += chunk) writer.append(d.images.slice(0, b, std::min(n, b + chunk)));
+  writer.commit();
+}
+
+// NumPy arrays. The images of a .npz archive are decompressed and written a
+// chunk of rows at a time when they are uint8 in C order (np.savez of an
+// image array); a .npy file is mapped; anything else is read whole.
+void run_npz(const Options& opt, const nlohmann::json& history) {
+  const std::string labels_path = opt.labels.empty() ? opt.images : opt.labels;
+  std::optional<invkit::io::NpzRowReader> rows;
+  if (!invkit::io::is_npy(opt.images)) {
+    rows.emplace(opt.images, opt.images_key);
+    if (!rows->streamable()) rows.reset();
+  }
+  // Streamed images are checked by their shape alone (a meta tensor).
+  const torch::Tensor images =
+      rows ? torch::empty(rows->shape(), torch::TensorOptions().dtype(torch::kByte).device(torch::kMeta))
+           : invkit::io::read_numpy_array(opt.images, opt.images_key);
+  const auto set = invkit::io::numpy_image_set(images, opt.images,
+                                               invkit::io::read_numpy_array(labels_path, opt.labels_key),
+                                               labels_path, opt.layout);
+  invkit::Dataset head;
+  head.class_names = names_for_labels(opt, set.labels.numel() ? set.labels.max().item<int64_t>() : -1);
+  head.labels = set.labels;
+  head.add_history(history);
+  if (!rows) {
+    head.images = set.images;
+    return write_in_chunks(opt, head);
+  }
+  const int64_t n = set.images.size(0), c = set.images.size(1), h = set.images.size(2), w = set.images.size(3);
+  invkit::DatasetWriter writer(opt.output, head, {c, h, w});
+  const int64_t chunk = opt.batch > 0 ? opt.batch : invkit::rows_per_chunk(c * h * w);
+  for (int64_t b = 0; b < n; b += chunk) writer.append(invkit::io::images_to_nchw(rows->read(chunk), set.layout));
   writer.commit();
 }
 
@@ -256,6 +277,9 @@ int main(int argc, char** argv) {
   npz->add_option("--layout", opt.layout, "nhw, nhwc or nchw (default: from the shape; needed when it is ambiguous)")
       ->check(CLI::IsMember({"nhw", "nhwc", "nchw"}));
   npz->add_option("--class-names", opt.class_names, kClassNamesHelp + std::string(" (default: 0..max label)"));
+  npz->add_option("--batch", opt.batch, "rows of a .npz archive's images decompressed and written at a time "
+                                        "(default: about 32 MB of them)")
+      ->check(invkit::cli::kPositive);
 
   CLI::App* c10 = add_import(app, "cifar10", "CIFAR-10 binary batches (1 label byte + 3072 pixel bytes per record)",
                              "  convert cifar10 data_batch_1.bin data_batch_2.bin -o part.st", opt);
@@ -306,8 +330,8 @@ int main(int argc, char** argv) {
     invkit::io::refuse_binary_to_terminal(opt.output);  // before the work, not after it
     if (*list) return run_list(opt, tool.history_entry());
     if (*folder) return run_folder(opt, tool.history_entry());
+    if (*npz) return run_npz(opt, tool.history_entry());
     invkit::Dataset d = *idx   ? from_idx(opt)
-                        : *npz ? from_npz(opt)
                         : *c10 ? from_cifar(opt, invkit::io::CifarKind::cifar10)
                                : from_cifar(opt, invkit::io::CifarKind::cifar100);
     d.add_history(tool.history_entry());

@@ -122,6 +122,22 @@ test_npz() {
   convert npz "$F/npz/rgb-compressed.npz" --images-key x_train --labels-key y_train -o rgb.st
   [ "$(m rgb.st '(d["channels"], d["height"], d["width"], d["class_counts"])')" = "(3, 2, 3, [1, 2, 0, 1])" ] ||
     fail "npz rgb: $(m rgb.st 'd')"
+  # A .npz archive's images are decompressed and written a chunk of rows at
+  # a time: two rows (stored, gray) and one row (deflated, channels last, to
+  # a pipe) at a time give the fixtures' pixel formula, in NCHW order.
+  convert npz "$F/npz/k49-like-imgs.npz" "$F/npz/k49-like-labels.npz" --batch 2 -o k49-2.st
+  convert npz "$F/npz/rgb-compressed.npz" --images-key x_train --labels-key y_train --batch 1 -o - >rgb-1.st
+  python3 - <<'PY' || fail "npz --batch: the images differ from the fixtures' formula"
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["LIB"]))
+import invkit_set
+def formula(n, c, h, w):
+    return bytes((i * 50 + y * 10 + x * 3 + k) % 256 for i in range(n) for k in range(c) for y in range(h) for x in range(w))
+for f, shape, reference in (("k49-2.st", (5, 1, 3, 4), "k49.st"), ("rgb-1.st", (4, 3, 2, 3), "rgb.st")):
+    a, b = invkit_set.raw_tensors(f), invkit_set.raw_tensors(reference)
+    assert a["images"] == formula(*shape), f
+    assert a == b, f + " differs from " + reference
+PY
   convert npz "$F/npz/imgs-fortran.npy" "$F/npz/labels-be-i4.npy" -o npy.st
   cmp -s <(tail -c 60 npy.st) <(tail -c 60 k49.st) || fail "npy (Fortran order, big-endian labels) differs from the npz"
   expect_fail 2 "holds several arrays (x_train, y_train): say which with a key" convert npz "$F/npz/rgb-compressed.npz" -o e.st

@@ -162,9 +162,20 @@ torch::Tensor widen_unsigned(const torch::Tensor& t, size_t size, const std::str
   return t;
 }
 
-}  // namespace
+// A .npy file's header, read from its first bytes (`bytes` holds at least
+// the whole header): the array's dtype, order and shape, where its data
+// starts and how many bytes the shape needs.
+struct NpyLayout {
+  NpyHeader header;
+  DtypeInfo dtype;
+  size_t data_at = 0;
+  uint64_t nbytes = 0;
+};
 
-torch::Tensor parse_npy(std::string_view bytes, const std::string& source, const std::shared_ptr<const void>& owner) {
+// Where a .npy file's header dict starts and how long it is, from the
+// file's first 12 bytes (10 for version 1), after checking its magic and
+// version.
+std::pair<size_t, size_t> npy_header_span(std::string_view bytes, const std::string& source) {
   static const char magic[] = "\x93NUMPY";
   if (bytes.size() < 10 || bytes.compare(0, 6, magic, 6) != 0)
     throw Error(source + ": not a NumPy .npy file (no \\x93NUMPY magic)");
@@ -180,34 +191,57 @@ torch::Tensor parse_npy(std::string_view bytes, const std::string& source, const
   } else {
     throw Error(source + ": .npy format version " + std::to_string(major) + " is not supported (1, 2 and 3 are)");
   }
+  return {offset, header_len};
+}
+
+NpyLayout parse_npy_header(std::string_view bytes, const std::string& source) {
+  const auto [offset, header_len] = npy_header_span(bytes, source);
   if (header_len > bytes.size() - offset)
     throw Error(source + ": .npy header length " + std::to_string(header_len) + " runs past the end of the file");
-  const std::string header_text(bytes.substr(offset, header_len));
-  NpyHeader h = HeaderParser(header_text, source).parse();
-  const DtypeInfo dt = dtype_of(h.descr, source);
+  NpyLayout l;
+  l.header = HeaderParser(std::string(bytes.substr(offset, header_len)), source).parse();
+  l.dtype = dtype_of(l.header.descr, source);
 
   // NumPy's own rule (PyArray_NewFromDescr): the non-zero dimensions times
   // the item size fit in its index type, int64, even when a zero dimension
   // makes the array empty. (A product cut short by a leading zero let
   // (0, 2, 2^40, 2^40) through; in Fortran order LibTorch gets the
   // dimensions reversed and throws "Storage size calculation overflowed".)
-  uint64_t nonzero = dt.size;
+  uint64_t nonzero = l.dtype.size;
   bool empty = false;
-  for (int64_t d : h.shape) {
+  for (int64_t d : l.header.shape) {
     if (d == 0) {
       empty = true;
       continue;
     }
     const auto next = checked_mul(nonzero, static_cast<uint64_t>(d));
-    if (!next) throw Error(source + ": array shape " + shape_text(h.shape) + " of '" + h.descr + "' overflows its byte size");
+    if (!next)
+      throw Error(source + ": array shape " + shape_text(l.header.shape) + " of '" + l.header.descr +
+                  "' overflows its byte size");
     nonzero = *next;
   }
-  const uint64_t nbytes = empty ? 0 : nonzero;
-  const size_t data_at = offset + header_len;
-  const uint64_t have = bytes.size() - data_at;
-  if (have != nbytes)
-    throw Error(source + ": array " + shape_text(h.shape) + " of '" + h.descr + "' needs " + std::to_string(nbytes) +
-                " data bytes but the file has " + std::to_string(have));
+  l.nbytes = empty ? 0 : nonzero;
+  l.data_at = offset + header_len;
+  return l;
+}
+
+// The data bytes there are (`have`: "the file has N") must be the ones the shape needs.
+void check_data_size(const NpyLayout& l, uint64_t have, const std::string& source,
+                     const std::string& have_text = "the file has") {
+  if (have != l.nbytes)
+    throw Error(source + ": array " + shape_text(l.header.shape) + " of '" + l.header.descr + "' needs " +
+                std::to_string(l.nbytes) + " data bytes but " + have_text + " " + std::to_string(have));
+}
+
+}  // namespace
+
+torch::Tensor parse_npy(std::string_view bytes, const std::string& source, const std::shared_ptr<const void>& owner) {
+  const NpyLayout l = parse_npy_header(bytes, source);
+  const NpyHeader& h = l.header;
+  const DtypeInfo& dt = l.dtype;
+  const size_t data_at = l.data_at;
+  const uint64_t nbytes = l.nbytes;
+  check_data_size(l, bytes.size() - data_at, source);
 
   std::vector<int64_t> dims = h.shape;
   if (h.fortran_order) std::reverse(dims.begin(), dims.end());
@@ -242,13 +276,15 @@ torch::Tensor read_npy(const std::string& path) {
   return parse_npy(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> read_npz(const std::string& path) {
-#ifndef INVKIT_HAVE_LIBZIP
-  throw Error(path + ": this build of invkit has no libzip, so .npz archives cannot be read (.npy files can); "
-              "install libzip-dev and rebuild");
-#else
+#ifdef INVKIT_HAVE_LIBZIP
+namespace {
+
+using Archive = std::unique_ptr<zip_t, decltype(&zip_discard)>;
+using Member = std::unique_ptr<zip_file_t, decltype(&zip_fclose)>;
+
+Archive open_archive(const std::string& path) {
   int code = 0;
-  std::unique_ptr<zip_t, decltype(&zip_discard)> archive(zip_open(path.c_str(), ZIP_RDONLY, &code), &zip_discard);
+  Archive archive(zip_open(path.c_str(), ZIP_RDONLY, &code), &zip_discard);
   if (!archive) {
     zip_error_t err;
     zip_error_init_with_code(&err, code);
@@ -256,66 +292,219 @@ std::vector<std::pair<std::string, torch::Tensor>> read_npz(const std::string& p
     zip_error_fini(&err);
     throw Error(path + ": not a readable .npz (zip) archive: " + what);
   }
-  const zip_int64_t n = zip_get_num_entries(archive.get(), 0);
-  std::vector<std::pair<std::string, torch::Tensor>> arrays;
+  return archive;
+}
+
+// An array of an archive: its name (the member's without ".npy"), index and
+// uncompressed size (a claim of the file, checked as the member is read).
+struct NpzArray {
+  std::string name;
+  zip_uint64_t index = 0;
+  uint64_t size = 0;
+};
+
+std::vector<NpzArray> npz_arrays(zip_t* archive, const std::string& path) {
+  const zip_int64_t n = zip_get_num_entries(archive, 0);
+  std::vector<NpzArray> arrays;
   for (zip_int64_t i = 0; i < n; ++i) {
     zip_stat_t st;
     zip_stat_init(&st);
-    if (zip_stat_index(archive.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) ||
+    if (zip_stat_index(archive, static_cast<zip_uint64_t>(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) ||
         !(st.valid & ZIP_STAT_SIZE))
-      throw Error(path + ": cannot read zip entry " + std::to_string(i) + ": " + zip_strerror(archive.get()));
+      throw Error(path + ": cannot read zip entry " + std::to_string(i) + ": " + zip_strerror(archive));
     const std::string name = st.name;
     if (!name.empty() && name.back() == '/') continue;  // a folder entry
-    const std::string where = path + ": member " + name;
     if (name.size() < 4 || name.compare(name.size() - 4, 4, ".npy") != 0)
-      throw Error(where + " is not a .npy array (np.savez writes only NAME.npy members)");
+      throw Error(path + ": member " + name + " is not a .npy array (np.savez writes only NAME.npy members)");
     if (st.size > static_cast<zip_uint64_t>(std::numeric_limits<int64_t>::max()))
-      throw Error(where + ": its size " + std::to_string(st.size) + " is too large");
-    std::unique_ptr<zip_file_t, decltype(&zip_fclose)> file(zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0),
-                                                           &zip_fclose);
-    if (!file) throw Error(where + ": cannot open: " + zip_strerror(archive.get()));
-    // The entry's size is a claim of the file: the buffer grows with what the
-    // member really holds (one more byte than claimed shows a longer member).
-    std::string bytes;
-    char chunk[1 << 16];
-    for (;;) {
-      const zip_int64_t r = zip_fread(file.get(), chunk, sizeof chunk);
-      if (r < 0) throw Error(where + ": cannot read: " + zip_file_strerror(file.get()));
-      if (r == 0) break;
-      bytes.append(chunk, static_cast<size_t>(r));
-      if (bytes.size() > st.size) break;
-    }
-    if (bytes.size() > st.size)
-      throw Error(where + ": holds more than the " + std::to_string(st.size) + " bytes its zip entry says");
-    if (bytes.size() < st.size)
-      throw Error(where + ": holds " + std::to_string(bytes.size()) + " bytes but its zip entry says " +
-                  std::to_string(st.size));
-    arrays.emplace_back(name.substr(0, name.size() - 4), parse_npy(bytes, path + " (" + name + ")"));
+      throw Error(path + ": member " + name + ": its size " + std::to_string(st.size) + " is too large");
+    arrays.push_back({name.substr(0, name.size() - 4), static_cast<zip_uint64_t>(i), st.size});
   }
+  return arrays;
+}
+
+// The array `key` of an archive ("" = its only one), as read_numpy_array says.
+NpzArray choose_array(zip_t* archive, const std::string& path, const std::string& key) {
+  const auto arrays = npz_arrays(archive, path);
+  if (arrays.empty()) throw Error(path + ": the .npz archive holds no arrays");
+  std::string names;
+  for (const auto& a : arrays) names += (names.empty() ? "" : ", ") + a.name;
+  if (key.empty()) {
+    if (arrays.size() > 1) throw UsageError(path + " holds several arrays (" + names + "): say which with a key");
+    return arrays[0];
+  }
+  for (const auto& a : arrays)
+    if (a.name == key) return a;
+  throw Error(path + ": no array \"" + key + "\" (it holds " + names + ")");
+}
+
+Member open_member(zip_t* archive, const NpzArray& a, const std::string& where) {
+  Member file(zip_fopen_index(archive, a.index, 0), &zip_fclose);
+  if (!file) throw Error(where + ": cannot open: " + zip_strerror(archive));
+  return file;
+}
+
+// Reads up to `n` bytes of a member (fewer only at its end).
+uint64_t read_member(zip_file_t* file, char* dst, uint64_t n, const std::string& where) {
+  uint64_t got = 0;
+  while (got < n) {
+    const zip_int64_t r = zip_fread(file, dst + got, n - got);
+    if (r < 0) throw Error(where + ": cannot read: " + zip_file_strerror(file));
+    if (r == 0) break;
+    got += static_cast<uint64_t>(r);
+  }
+  return got;
+}
+
+// A member's bytes, whole. Its zip entry's size is a claim of the file: the
+// buffer grows with what the member really holds (one more byte than claimed
+// shows a longer member).
+std::string read_whole_member(zip_t* archive, const NpzArray& a, const std::string& where) {
+  Member file = open_member(archive, a, where);
+  std::string bytes;
+  char chunk[1 << 16];
+  for (;;) {
+    const uint64_t r = read_member(file.get(), chunk, sizeof chunk, where);
+    bytes.append(chunk, r);
+    if (r < sizeof chunk || bytes.size() > a.size) break;
+  }
+  if (bytes.size() > a.size)
+    throw Error(where + ": holds more than the " + std::to_string(a.size) + " bytes its zip entry says");
+  if (bytes.size() < a.size)
+    throw Error(where + ": holds " + std::to_string(bytes.size()) + " bytes but its zip entry says " +
+                std::to_string(a.size));
+  return bytes;
+}
+
+torch::Tensor read_array(zip_t* archive, const NpzArray& a, const std::string& path) {
+  return parse_npy(read_whole_member(archive, a, path + ": member " + a.name + ".npy"),
+                   path + " (" + a.name + ".npy)");
+}
+
+}  // namespace
+#endif
+
+#ifndef INVKIT_HAVE_LIBZIP
+namespace {
+
+[[noreturn]] void no_libzip(const std::string& path) {
+  throw Error(path + ": this build of invkit has no libzip, so .npz archives cannot be read (.npy files can); "
+              "install libzip-dev and rebuild");
+}
+
+}  // namespace
+#endif
+
+std::vector<std::pair<std::string, torch::Tensor>> read_npz(const std::string& path) {
+#ifndef INVKIT_HAVE_LIBZIP
+  no_libzip(path);
+#else
+  Archive archive = open_archive(path);
+  std::vector<std::pair<std::string, torch::Tensor>> arrays;
+  for (const auto& a : npz_arrays(archive.get(), path)) arrays.emplace_back(a.name, read_array(archive.get(), a, path));
   return arrays;
 #endif
 }
 
-torch::Tensor read_numpy_array(const std::string& path, const std::string& key) {
+bool is_npy(const std::string& path) {
   char head[6] = {};
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open");
   in.read(head, sizeof head);
-  if (in.gcount() == 6 && std::memcmp(head, "\x93NUMPY", 6) == 0) {
+  return in.gcount() == 6 && std::memcmp(head, "\x93NUMPY", 6) == 0;
+}
+
+torch::Tensor read_numpy_array(const std::string& path, const std::string& key) {
+  if (is_npy(path)) {
     if (!key.empty()) throw UsageError(path + " is a .npy file (one array): it has no key \"" + key + "\"");
     return read_npy(path);
   }
-  auto arrays = read_npz(path);
-  if (arrays.empty()) throw Error(path + ": the .npz archive holds no arrays");
-  std::string names;
-  for (const auto& [name, t] : arrays) names += (names.empty() ? "" : ", ") + name;
-  if (key.empty()) {
-    if (arrays.size() > 1) throw UsageError(path + " holds several arrays (" + names + "): say which with a key");
-    return arrays[0].second;
+#ifndef INVKIT_HAVE_LIBZIP
+  no_libzip(path);
+#else
+  Archive archive = open_archive(path);
+  return read_array(archive.get(), choose_array(archive.get(), path, key), path);
+#endif
+}
+
+struct NpzRowReader::Impl {
+#ifdef INVKIT_HAVE_LIBZIP
+  Archive archive{nullptr, &zip_discard};
+  Member file{nullptr, &zip_fclose};
+#endif
+  std::string where;
+  std::vector<int64_t> shape;
+  bool streamable = false;
+  int64_t row_bytes = 0, rows_left = 0;
+};
+
+NpzRowReader::NpzRowReader(const std::string& path, const std::string& key) : impl_(std::make_unique<Impl>()) {
+#ifndef INVKIT_HAVE_LIBZIP
+  (void)key;
+  no_libzip(path);
+#else
+  Impl& m = *impl_;
+  m.archive = open_archive(path);
+  const NpzArray a = choose_array(m.archive.get(), path, key);
+  m.where = path + ": member " + a.name + ".npy";
+  m.file = open_member(m.archive.get(), a, m.where);
+  // The header: its first 12 bytes say how long it is (version 1: 10).
+  std::string head(12, '\0');
+  head.resize(read_member(m.file.get(), head.data(), head.size(), m.where));
+  const auto [offset, header_len] = npy_header_span(head, m.where);
+  const uint64_t header_end = uint64_t{offset} + header_len;
+  if (header_end > a.size)
+    throw Error(m.where + ": .npy header length " + std::to_string(header_len) + " runs past the end of the member");
+  if (header_end > head.size()) {
+    const size_t have = head.size();
+    head.resize(header_end);
+    head.resize(have + read_member(m.file.get(), head.data() + have, header_end - have, m.where));
   }
-  for (auto& [name, t] : arrays)
-    if (name == key) return t;
-  throw Error(path + ": no array \"" + key + "\" (it holds " + names + ")");
+  const NpyLayout l = parse_npy_header(head, m.where);
+  if (a.size < l.data_at) throw Error(m.where + ": its zip entry says " + std::to_string(a.size) +
+                                      " bytes, fewer than its .npy header's " + std::to_string(l.data_at));
+  check_data_size(l, a.size - l.data_at, m.where, "its zip entry says");
+  m.shape = l.header.shape;
+  m.streamable = l.dtype.read_as == torch::kByte && !m.shape.empty() &&
+                 !(l.header.fortran_order && m.shape.size() > 1);
+  if (m.streamable) {
+    m.rows_left = m.shape[0];
+    m.row_bytes = m.shape[0] > 0 ? static_cast<int64_t>(l.nbytes) / m.shape[0] : 0;
+  }
+#endif
+}
+
+NpzRowReader::~NpzRowReader() = default;
+
+const std::vector<int64_t>& NpzRowReader::shape() const { return impl_->shape; }
+
+bool NpzRowReader::streamable() const { return impl_->streamable; }
+
+torch::Tensor NpzRowReader::read(int64_t rows) {
+  Impl& m = *impl_;
+  if (!m.streamable) throw std::logic_error("NpzRowReader::read on an array that is not uint8 in C order");
+  std::vector<int64_t> dims = m.shape;
+  dims[0] = std::min(std::max<int64_t>(rows, 0), m.rows_left);
+  torch::Tensor t = torch::empty(dims, torch::kByte);
+#ifdef INVKIT_HAVE_LIBZIP
+  const uint64_t want = static_cast<uint64_t>(dims[0] * m.row_bytes);
+  const uint64_t got = read_member(m.file.get(), static_cast<char*>(t.data_ptr()), want, m.where);
+  if (got < want)
+    throw Error(m.where + ": ends " + std::to_string(want - got) + " bytes before the end of the data its header says");
+  m.rows_left -= dims[0];
+  if (m.rows_left == 0) {
+    // Read to the end: libzip checks the member's CRC there.
+    char extra = 0;
+    if (read_member(m.file.get(), &extra, 1, m.where) != 0)
+      throw Error(m.where + ": holds more bytes than its .npy header and zip entry say");
+  }
+#endif
+  return t;
+}
+
+torch::Tensor images_to_nchw(const torch::Tensor& images, const std::string& layout) {
+  if (layout == "nhw") return images.unsqueeze(1);
+  return layout == "nhwc" ? images.permute({0, 3, 1, 2}) : images;
 }
 
 NumpyImageSet numpy_image_set(const torch::Tensor& images, const std::string& images_source,
@@ -333,7 +522,7 @@ NumpyImageSet numpy_image_set(const torch::Tensor& images, const std::string& im
   std::string how = layout;
   if (images.dim() == 3) {
     if (!how.empty() && how != "nhw") throw Error(images_source + ": images " + shape(images) + " are 3-D, not " + how);
-    out.images = images.unsqueeze(1);
+    how = "nhw";
   } else if (images.dim() == 4) {
     const auto is_channels = [](int64_t c) { return c == 1 || c == 3; };
     if (how.empty()) {
@@ -345,10 +534,11 @@ NumpyImageSet numpy_image_set(const torch::Tensor& images, const std::string& im
       how = last ? "nhwc" : "nchw";
     }
     if (how == "nhw") throw Error(images_source + ": images " + shape(images) + " are 4-D, not nhw");
-    out.images = how == "nhwc" ? images.permute({0, 3, 1, 2}) : images;
   } else {
     throw Error(images_source + ": images " + shape(images) + " must be [N, H, W] or [N, H, W, C] / [N, C, H, W]");
   }
+  out.layout = how;
+  out.images = images_to_nchw(images, how);
   if (out.images.size(1) < 1 || out.images.size(2) < 1 || out.images.size(3) < 1)
     throw Error(images_source + ": images " + shape(images) + " have an empty dimension");
   const auto lt = labels.scalar_type();

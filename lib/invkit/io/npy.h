@@ -41,16 +41,52 @@ torch::Tensor read_npy(const std::string& path);
 // file, is an Error naming the file and the member.
 std::vector<std::pair<std::string, torch::Tensor>> read_npz(const std::string& path);
 
+// Whether `path` starts as a .npy file does (NumPy's magic), rather than as a
+// .npz archive. Error if it cannot be opened.
+bool is_npy(const std::string& path);
+
 // A .npz archive's or .npy file's array `key`: for a .npy file the key must
 // be empty; for a .npz file an empty key means the only array in it (more
-// than one is an Error listing their names).
+// than one is an Error listing their names). Only that member of an archive
+// is decompressed.
 torch::Tensor read_numpy_array(const std::string& path, const std::string& key);
+
+// A .npz archive's array `key` (as read_numpy_array chooses it) read a block
+// of rows (its first dimension) at a time, decompressed as it is read, so
+// that an array larger than memory can be converted. Opening reads and
+// checks the member's .npy header (the errors of parse_npy, and a zip entry
+// whose size is not what the shape needs). Rows can be read when the array
+// is uint8 in C order (streamable(): np.savez of an image array); other
+// arrays are read whole with read_numpy_array.
+class NpzRowReader {
+ public:
+  NpzRowReader(const std::string& path, const std::string& key);
+  ~NpzRowReader();
+  NpzRowReader(const NpzRowReader&) = delete;
+  NpzRowReader& operator=(const NpzRowReader&) = delete;
+
+  const std::vector<int64_t>& shape() const;  // the array's, as its header says
+  bool streamable() const;
+
+  // The next `rows` rows, uint8 [min(rows, rows left), shape[1:]...]. Error
+  // when the member ends before its header's shape does, or (after the last
+  // row) holds more, or fails its zip CRC check.
+  torch::Tensor read(int64_t rows);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Images and labels from NumPy arrays, as a data set holds them.
 struct NumpyImageSet {
   torch::Tensor images;  // uint8 [N, C, H, W], a view of the array (channels-last is permuted, not copied)
   torch::Tensor labels;  // int64 [N]
+  std::string layout;    // the array's: "nhw", "nhwc" or "nchw"
 };
+
+// A view of uint8 `images` in `layout` ("nhw", "nhwc", "nchw") as [N, C, H, W].
+torch::Tensor images_to_nchw(const torch::Tensor& images, const std::string& layout);
 
 // `images` must be uint8, [N, H, W] (gray) or 4-D in `layout`: "nhwc"
 // (channels last, as NumPy image arrays usually are) or "nchw"; "" guesses
@@ -58,6 +94,8 @@ struct NumpyImageSet {
 // second is not, channels first in the opposite case) and otherwise is a
 // UsageError asking for --layout. `labels` must be integers, [N] or [N, 1],
 // not negative, as many as images. Errors name the source of the array.
+// `images` may be a meta tensor (its shape and dtype only), for arrays read
+// later a block of rows at a time (NpzRowReader).
 NumpyImageSet numpy_image_set(const torch::Tensor& images, const std::string& images_source,
                               const torch::Tensor& labels, const std::string& labels_source,
                               const std::string& layout);

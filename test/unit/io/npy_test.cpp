@@ -125,6 +125,32 @@ TEST(Npy, ZipEntryClaimingMoreThanItHoldsIsAnErrorNotA4GiBAllocation) {
             f + ": member arr_0.npy: holds 136 bytes but its zip entry says 4294967280");
 }
 
+// A .npz member read a block of rows at a time holds what the whole read
+// holds, stored (np.savez) or deflated (np.savez_compressed); arrays that are
+// not uint8 are not streamable; a member whose zip entry claims more than
+// its header's shape needs is refused when it is opened.
+TEST(Npy, NpzRowReaderReadsBlocksOfRows) {
+  for (const auto& [file, key] : {std::pair<std::string, std::string>{"npz/k49-like-imgs.npz", ""},
+                                  {"npz/rgb-compressed.npz", "x_train"}}) {
+    const torch::Tensor whole = invkit::io::read_numpy_array(fixture(file), key);
+    invkit::io::NpzRowReader rows(fixture(file), key);
+    ASSERT_TRUE(rows.streamable());
+    EXPECT_EQ(rows.shape(), whole.sizes().vec());
+    std::vector<torch::Tensor> blocks;
+    for (int64_t got = 0; got < whole.size(0); got += blocks.back().size(0)) blocks.push_back(rows.read(3));
+    EXPECT_EQ(blocks.size(), 2u) << file;
+    EXPECT_EQ(blocks[0].size(0), 3) << file;
+    EXPECT_TRUE(torch::equal(torch::cat(blocks), whole)) << file;
+    EXPECT_EQ(rows.read(3).size(0), 0) << file;
+  }
+  EXPECT_FALSE(invkit::io::NpzRowReader(fixture("npz/rgb-compressed.npz"), "y_train").streamable());
+  const std::string f = fixture("npz/entry-claims-4gib.npz");
+  EXPECT_EQ(error_of([&] { invkit::io::NpzRowReader(f, ""); }),
+            f + ": member arr_0.npy: array (2, 2, 2) of '|u1' needs 8 data bytes but its zip entry says 4294967152");
+  EXPECT_TRUE(invkit::io::is_npy(fixture("npz/labels-3.npy")));
+  EXPECT_FALSE(invkit::io::is_npy(fixture("npz/rgb-compressed.npz")));
+}
+
 // A .npy file is mapped: an array read as it is stored is a view of the
 // mapping (its storage cannot grow, unlike one LibTorch allocated); one that
 // needs converting (big-endian here) is a copy. Both hold the file's values.
