@@ -460,9 +460,7 @@ NpzRowReader::NpzRowReader(const std::string& path, const std::string& key) : im
     head.resize(header_end);
     head.resize(have + read_member(m.file.get(), head.data() + have, header_end - have, m.where));
   }
-  const NpyLayout l = parse_npy_header(head, m.where);
-  if (a.size < l.data_at) throw Error(m.where + ": its zip entry says " + std::to_string(a.size) +
-                                      " bytes, fewer than its .npy header's " + std::to_string(l.data_at));
+  const NpyLayout l = parse_npy_header(head, m.where);  // data_at == header_end <= a.size, checked above
   check_data_size(l, a.size - l.data_at, m.where, "its zip entry says");
   m.shape = l.header.shape;
   m.streamable = l.dtype.read_as == torch::kByte && !m.shape.empty() &&
