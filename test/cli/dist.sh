@@ -238,6 +238,26 @@ test_environment() {
   same_tensors plain.st.last slurm.st.last || fail "the srun-without-MASTER_ADDR run differs from a plain one"
 }
 
+# srun's variables with MASTER_ADDR (what scripts/slurm/ddp.sbatch exports)
+# are a launch: 2 tasks train as the same 2 ranks under torchrun's variables
+# do, to the same bits.
+test_srun_variables() {
+  ranks 2 train-classifier train.st "${quick[@]}" --epochs 2 -o t.st
+  port=$(free_port)
+  pids=()
+  for r in 0 1; do
+    SLURM_NTASKS=2 SLURM_PROCID=$r SLURM_LOCALID=$r SLURM_NODEID=0 SLURM_STEP_TASKS_PER_NODE=2 \
+      MASTER_ADDR=127.0.0.1 MASTER_PORT=$port train-classifier train.st "${quick[@]}" --epochs 2 -o s.st \
+      >"s$r.out" 2>"s$r.err" &
+    pids[r]=$!
+  done
+  for r in 0 1; do wait "${pids[r]}" || fail "srun task $r: exit $?: $(cat "s$r.err")"; done
+  grep -q "^train-classifier: srun launch: rank 1 of 2 (local 1 of 2), store 127.0.0.1:$port; 1 thread$" s1.err ||
+    fail "task 1's launch line: $(cat s1.err)"
+  [ -s s0.out ] && [ ! -s s1.out ] || fail "stdout: task 0 '$(cat s0.out)', task 1 '$(cat s1.out)'"
+  same_tensors t.st.last s.st.last || fail "srun's 2 tasks differ from torchrun's 2 ranks"
+}
+
 # torchrun's agent already serves the store (TORCHELASTIC_USE_AGENT_STORE):
 # every rank is a client under /worker/attempt_<restart>. A stand-in agent
 # in Debian's PyTorch (python3-torch) serves it here.

@@ -9,6 +9,11 @@
 
 namespace invkit {
 
+void Dataset::advise_random_reads() const {
+  if (images.defined() && images.is_cpu() && images.numel() > 0)
+    io::advise_random_access(images.data_ptr(), images.nbytes());
+}
+
 std::vector<int64_t> Dataset::class_counts() const {
   std::vector<int64_t> counts(class_names.size(), 0);
   if (size() == 0) return counts;

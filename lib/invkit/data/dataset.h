@@ -44,6 +44,10 @@ struct Dataset {
   ImageShape image_shape() const { return {channels(), height(), width()}; }
   std::vector<int64_t> class_counts() const;
 
+  // Hints that the images will be read in random order, as training draws
+  // its batches (io::advise_random_access); nothing for images off the CPU.
+  void advise_random_reads() const;
+
   // The full manifest as stored in __metadata__["invkit"].
   nlohmann::json manifest() const;
 

@@ -71,6 +71,14 @@ std::optional<MappedFile> map_file(const std::string& path, size_t min_size) {
   return f;
 }
 
+void advise_random_access(const void* data, size_t bytes) {
+  if (bytes == 0) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(data) & ~(page - 1);
+  const auto end = reinterpret_cast<uintptr_t>(data) + bytes;
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_RANDOM);
+}
+
 namespace {
 
 bool gzip_magic(const std::vector<uint8_t>& bytes, size_t at) {

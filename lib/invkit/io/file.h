@@ -31,6 +31,11 @@ struct MappedFile {
 // one shorter than `min_size` bytes or one that cannot be opened or mapped
 // (the caller reads it whole instead, with read_all's errors).
 std::optional<MappedFile> map_file(const std::string& path, size_t min_size = 1);
+// Tells the kernel that the `bytes` at `data` (in a mapping) will be read in
+// random order (madvise MADV_RANDOM): a page fault then reads that page, not
+// the read-ahead window around it, which for a set larger than memory would
+// read many times the rows a batch takes. A hint: failure changes nothing.
+void advise_random_access(const void* data, size_t bytes);
 
 // Reads a file that may be gzip-compressed (detected by its magic bytes).
 // A corrupt or truncated gzip stream is an Error naming the file.

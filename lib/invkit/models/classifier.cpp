@@ -1,5 +1,7 @@
 #include "invkit/models/classifier.h"
 
+#include <algorithm>
+
 #include "invkit/error.h"
 #include "invkit/models/cnn.h"
 #include "invkit/models/resnet.h"
@@ -47,7 +49,10 @@ torch::Tensor Normalization::apply(const torch::Tensor& images) const {
 Normalization Normalization::of(const torch::Tensor& images) {
   const int64_t c = images.size(1);
   auto sum = torch::zeros({c}, torch::kDouble), sq = torch::zeros({c}, torch::kDouble);
-  const int64_t chunk = 4096;
+  // A chunk is at most 4096 rows and 2^22 pixels (32 MB as doubles, twice that with
+  // its squares): a set of large images is not copied whole into memory.
+  const int64_t per_row = std::max<int64_t>(1, images[0].numel());
+  const int64_t chunk = std::clamp<int64_t>((int64_t{1} << 22) / per_row, 1, 4096);
   for (int64_t i = 0; i < images.size(0); i += chunk) {
     auto x = images.slice(0, i, std::min(i + chunk, images.size(0))).to(torch::kDouble).div_(255.0);
     sum += x.sum({0, 2, 3}).cpu();

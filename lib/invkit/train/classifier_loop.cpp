@@ -428,7 +428,8 @@ void set_up(Run& run, const nlohmann::json& history_entry) {
   run.spec.width = train.width();
   run.spec.normed_linear = config.loss == "ldam";
   run.model = models::make_classifier(run.spec);  // initialized from torch's global generator (the tool seeds it)
-  run.norm = models::Normalization::of(train.images);
+  run.norm = models::Normalization::of(train.images);  // reads the set in order, once
+  train.advise_random_reads();                          // then batches are drawn at random
   run.model->to(run.device);
   run.model->train();
   run.channels_last = run.device.is_cpu();

@@ -88,6 +88,7 @@ torch::Tensor to_unit(const torch::Tensor& images) { return images.to(torch::kFl
 GeneratorBatches::GeneratorBatches(const Dataset& data, const GeneratorTrainOptions& options, torch::Device device)
     : images_(data.images.to(device)), n_(data.size()), opt_(options) {
   if (n_ == 0) throw Error("train-generator: the training set has no images");
+  data.advise_random_reads();
   if (options.balanced) balanced_.emplace(data.labels, data.num_classes());
 }
 

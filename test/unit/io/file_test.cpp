@@ -1,10 +1,16 @@
 // io/file.h: gzip input (every member of a multi-member file: cat a.gz b.gz,
-// pigz, bgzip, and the errors for what is not one) and remove_tree.
+// pigz, bgzip, and the errors for what is not one), remove_tree, and the
+// random-access hint on a mapped file.
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
 
 #include "testing.h"
 #include "invkit/error.h"
@@ -159,4 +165,39 @@ TEST(RemoveTree, APlainFileAndAMissingPath) {
   EXPECT_TRUE(invkit::io::remove_tree(dir / "f"));
   EXPECT_FALSE(fs::exists(dir / "f"));
   EXPECT_TRUE(invkit::io::remove_tree(dir / "never-there"));
+}
+
+namespace {
+
+// The VmFlags of the mapping of this process that holds `p` (/proc/self/smaps),
+// as a set of words: "rr" marks madvise(MADV_RANDOM).
+std::set<std::string> vm_flags_of(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<uintptr_t>(p);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long long lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx ", &lo, &hi) == 2 && line.find('-') < line.find(' '))
+      inside = lo <= at && at < hi;
+    else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      std::istringstream words(line.substr(8));
+      return {std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST(MapFile, AdviseRandomAccessMarksTheMappingFromAnUnalignedStart) {
+  if (!fs::exists("/proc/self/smaps")) GTEST_SKIP() << "no /proc/self/smaps";
+  TempDir dir;
+  write_bytes(dir / "f", std::vector<uint8_t>(3 * 4096 + 100, 7));
+  auto m = invkit::io::map_file(dir / "f");
+  ASSERT_TRUE(m);
+  ASSERT_FALSE(vm_flags_of(m->data).empty());
+  EXPECT_EQ(vm_flags_of(m->data).count("rr"), 0u);
+  invkit::io::advise_random_access(m->data + 10, m->size - 10);
+  EXPECT_EQ(vm_flags_of(m->data).count("rr"), 1u);
+  EXPECT_EQ(m->data[m->size - 1], 7);  // still readable
 }

@@ -124,6 +124,22 @@ TEST(Models, NormalizationFromData) {
   EXPECT_NEAR(x[0][0][0][1].item<float>(), (1.0 - mean) / std::sqrt(var), 1e-5);
 }
 
+// 3x64x64 images: 341 rows a chunk, so 700 rows take three chunks; the result
+// is the same as over the whole set at once.
+TEST(Models, NormalizationOverChunks) {
+  torch::manual_seed(3);
+  auto images = torch::randint(0, 256, {700, 3, 64, 64}, torch::kByte);
+  images.select(1, 2).fill_(9);  // a constant channel keeps std 1
+  auto n = invkit::models::Normalization::of(images);
+  auto x = images.to(torch::kDouble).div_(255.0);
+  for (int64_t c = 0; c < 2; ++c) {
+    EXPECT_NEAR(n.mean[c], x.select(1, c).mean().item<double>(), 1e-12);
+    EXPECT_NEAR(n.std[c], x.select(1, c).std().item<double>(), 1e-12);
+  }
+  EXPECT_NEAR(n.mean[2], 9.0 / 255, 1e-15);
+  EXPECT_EQ(n.std[2], 1.0);
+}
+
 namespace {
 
 // Non-trivial BatchNorm statistics and affine parameters, so that folding
