@@ -22,15 +22,22 @@ setup() {
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # start_ranks N CMD...: N ranks of CMD in the background, as torchrun starts
-# them on one node; rank R's stdout in rR.out, stderr in rR.err; PIDS[R] its
-# process. RANKS (optional) lists the ranks to start (a missing rank's test).
+# them on one node (LAUNCHER=srun: as srun does, with the MASTER_ADDR that
+# scripts/slurm/ddp.sbatch exports); rank R's stdout in rR.out, stderr in
+# rR.err; PIDS[R] its process. RANKS (optional) lists the ranks to start (a
+# missing rank's test).
 start_ranks() {
   local n=$1 r; shift
   PORT=$(free_port)
   PIDS=()
   for r in ${RANKS:-$(seq 0 $((n - 1)))}; do
-    WORLD_SIZE=$n RANK=$r LOCAL_RANK=$r LOCAL_WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$PORT \
-      "$@" >"r$r.out" 2>"r$r.err" &
+    if [ "${LAUNCHER:-torchrun}" = srun ]; then
+      SLURM_NTASKS=$n SLURM_PROCID=$r SLURM_LOCALID=$r SLURM_NODEID=0 SLURM_STEP_TASKS_PER_NODE=$n \
+        MASTER_ADDR=127.0.0.1 MASTER_PORT=$PORT "$@" >"r$r.out" 2>"r$r.err" &
+    else
+      WORLD_SIZE=$n RANK=$r LOCAL_RANK=$r LOCAL_WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$PORT \
+        "$@" >"r$r.out" 2>"r$r.err" &
+    fi
     PIDS[r]=$!
   done
 }
@@ -243,18 +250,10 @@ test_environment() {
 # do, to the same bits.
 test_srun_variables() {
   ranks 2 train-classifier train.st "${quick[@]}" --epochs 2 -o t.st
-  port=$(free_port)
-  pids=()
-  for r in 0 1; do
-    SLURM_NTASKS=2 SLURM_PROCID=$r SLURM_LOCALID=$r SLURM_NODEID=0 SLURM_STEP_TASKS_PER_NODE=2 \
-      MASTER_ADDR=127.0.0.1 MASTER_PORT=$port train-classifier train.st "${quick[@]}" --epochs 2 -o s.st \
-      >"s$r.out" 2>"s$r.err" &
-    pids[r]=$!
-  done
-  for r in 0 1; do wait "${pids[r]}" || fail "srun task $r: exit $?: $(cat "s$r.err")"; done
-  grep -q "^train-classifier: srun launch: rank 1 of 2 (local 1 of 2), store 127.0.0.1:$port; 1 thread$" s1.err ||
-    fail "task 1's launch line: $(cat s1.err)"
-  [ -s s0.out ] && [ ! -s s1.out ] || fail "stdout: task 0 '$(cat s0.out)', task 1 '$(cat s1.out)'"
+  LAUNCHER=srun ranks 2 train-classifier train.st "${quick[@]}" --epochs 2 -o s.st
+  grep -q "^train-classifier: srun launch: rank 1 of 2 (local 1 of 2), store 127.0.0.1:$PORT; 1 thread$" r1.err ||
+    fail "task 1's launch line: $(cat r1.err)"
+  [ -s r0.out ] && [ ! -s r1.out ] || fail "stdout: task 0 '$(cat r0.out)', task 1 '$(cat r1.out)'"
   same_tensors t.st.last s.st.last || fail "srun's 2 tasks differ from torchrun's 2 ranks"
 }
 

@@ -50,9 +50,10 @@ Normalization Normalization::of(const torch::Tensor& images) {
   const int64_t c = images.size(1);
   auto sum = torch::zeros({c}, torch::kDouble), sq = torch::zeros({c}, torch::kDouble);
   // A chunk is at most 4096 rows and 2^22 pixels (32 MB as doubles, twice that with
-  // its squares): a set of large images is not copied whole into memory.
-  const int64_t per_row = std::max<int64_t>(1, images[0].numel());
-  const int64_t chunk = std::clamp<int64_t>((int64_t{1} << 22) / per_row, 1, 4096);
+  // its squares): a set of large images is not copied whole into memory. (models/
+  // may not include data/, whose rows_per_chunk has the same 32 MB budget.)
+  const int64_t row_pixels = std::max<int64_t>(1, images.size(1) * images.size(2) * images.size(3));
+  const int64_t chunk = std::clamp<int64_t>((int64_t{1} << 22) / row_pixels, 1, 4096);
   for (int64_t i = 0; i < images.size(0); i += chunk) {
     auto x = images.slice(0, i, std::min(i + chunk, images.size(0))).to(torch::kDouble).div_(255.0);
     sum += x.sum({0, 2, 3}).cpu();
