@@ -3,9 +3,10 @@
 source "$LIB"
 paper_run() { python3 "$SRC/scripts/paper-run" --results results "$@"; }
 
-# chunk.json with the runs given as "METHODS:WALL_S:CPU_S" (METHODS comma-separated).
+# chunk.json with the runs given as "METHODS:WALL_S:CPU_S" (METHODS comma-separated),
+# under RESULTS (default results).
 chunk() {
-  local dir=results/seed-$1/$2; shift 2
+  local dir=${RESULTS:-results}/seed-$1/$2; shift 2
   mkdir -p "$dir"
   python3 - "$dir" "$@" <<'EOF'
 import json, sys
@@ -94,6 +95,41 @@ assert [p["started"] for p in mine] == ["b"], mine
 left = json.load(open("runs/seed-0-rot.parts.json"))
 assert [p["started"] for p in left] == ["a"], left
 PY
+}
+
+# A rerun of a whole chunk from nothing, made only to time it: its time is
+# recorded once its results equal the committed ones, and --list shows it
+# in place of the first run's; a rerun whose results differ is refused.
+test_retimed() {
+  six=erm,drs,drs-git,ldam-drw,ldam-drw-git,oracle
+  chunk 0 rot "$six:8000:14000"
+  RESULTS=rerun chunk 0 rot "$six:4500:8400"
+  cp results/seed-0/rot/chunk.json before.json
+  echo '{"test": 1}' >rerun/seed-0/rot/erm.json
+  expect_fail 1 "0/rot/$six: the rerun's erm.json differ from" paper_run --retimed-from rerun "0/rot/$six"
+  cmp -s before.json results/seed-0/rot/chunk.json || fail "chunk.json changed after a refusal"
+  echo '{}' >rerun/seed-0/rot/erm.json
+  paper_run --retimed-from rerun "0/rot/$six" 2>err.txt || fail "$(cat err.txt)"
+  grep -q "retimed at 75.0 min" err.txt || fail "$(cat err.txt)"
+  paper_run --list "0/rot/$six" | grep -qx "| 0/rot/$six | done (retimed) | 75.0 | 140.0 | 2 | Test CPU, 2 cores, cpu | 2026-12-01T00:00:00Z |" \
+    || fail "$(paper_run --list "0/rot/$six")"
+  [ "$(python3 -c 'import json; d = json.load(open("results/seed-0/rot/chunk.json")); print(len(d["runs"]), len(d["retimed"]))')" = "1 1" ] \
+    || fail "the first run must stay in runs: $(cat results/seed-0/rot/chunk.json)"
+}
+
+# Two CPUs of one model name ran a chunk 3x apart: the listing names the
+# widest vector unit that chunk.json recorded.
+test_list_vector_units() {
+  chunk 4 bg erm,drs:1200:2400
+  python3 - <<'PY'
+import json
+p = "results/seed-4/bg/chunk.json"
+d = json.load(open(p))
+d["runs"][0]["machine"].update(cpu_family_model="25/17", vector_units=["AVX2", "AVX-512", "AVX-512 BF16"])
+json.dump(d, open(p, "w"))
+PY
+  paper_run --list 4/bg/erm,drs | grep -qx '| 4/bg/erm,drs | done | 20.0 | 40.0 | 2 | Test CPU (AVX-512 BF16), 2 cores, cpu | 2026-12-01T00:00:00Z |' \
+    || fail "$(paper_run --list 4/bg/erm,drs)"
 }
 
 test_bad_chunk() {
