@@ -203,7 +203,10 @@ a, b = (invkit_set.raw_tensors(f)["images"] for f in ("fp32.st", "bf16.st"))
 assert len(a) == len(b)
 d = [abs(x - y) for x, y in zip(a, b)]
 assert max(d) > 0, "bf16 gave fp32's bytes"
-assert sum(d) / len(d) < 3, sum(d) / len(d)
+# Mean difference in grey levels for this untrained tiny generator: under 3
+# with native bfloat16 (AVX512-BF16), 4.3 where it is emulated (an AVX2-only
+# EPYC, 2026-12-02); a wrong conversion or scale gives tens.
+assert sum(d) / len(d) < 6, sum(d) / len(d)
 PY
   expect_fail 2 "--style-temperature and --gen-precision need --generator" \
     augment --transform rotate --gen-precision bf16 gset.st -o x.st

@@ -25,6 +25,14 @@ enum class Precision { Float32, BFloat16 };
 Precision parse_precision(const std::string& name);
 const char* precision_name(Precision p);
 
+// Whether `device` does bfloat16 arithmetic natively: a CUDA GPU, or a CPU
+// whose flags (Linux's /proc/cpuinfo) include avx512_bf16 or amx_bf16.
+bool native_bf16(torch::Device device);
+// What a tool notes on stderr when `p` is BFloat16 on a device without
+// native bfloat16 (sampling in bf16 measured 13x slower than in fp32 on an
+// AVX2-only AMD EPYC: docs/train-classifier.md); "" otherwise.
+std::string precision_note(Precision p, torch::Device device);
+
 struct LoadedGenerator {
   AdaINGen gen{nullptr};                   // on `device`, eval mode, no gradients
   MunitOptions options;                    // architecture and input size
