@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
     // Under torchrun or srun: one rank of a data-parallel run; rank 0 writes.
     const auto group = invkit::cli::start_distributed(tool, dist_options, tool.device());
     const bool main_rank = !group || group->rank() == 0;
+    const torch::Device device = group ? group->device() : tool.device();  // a rank's own GPU under NCCL
+    if (const auto note = invkit::models::precision_note(cfg.git.precision, device); !note.empty())
+      std::cerr << tool.name() << ": note: " << note << std::endl;
     invkit::train::TrainInputs in;
     in.train_name = invkit::io::input_name(train_path);
     in.train = invkit::Dataset::load(train_path);
@@ -90,7 +93,7 @@ int main(int argc, char** argv) {
     // A progress bar per epoch on stderr, one --log record per epoch.
     const auto observer = main_rank ? invkit::cli::progress_observer("it", tool.common().quiet, tool.common().log)
                                     : invkit::Observer{};
-    auto report = invkit::train::train_classifier(cfg, in, tool.device(), tool.history_entry(), observer, group.get());
+    auto report = invkit::train::train_classifier(cfg, in, device, tool.history_entry(), observer, group.get());
     if (main_rank) std::cout << invkit::io::dump_json(report) << std::endl;
   });
 }

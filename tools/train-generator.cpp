@@ -95,10 +95,10 @@ int main(int argc, char** argv) {
       for (const char* name : kFixedOnResume)
         if (app.count(name) > 0)
           throw invkit::UsageError(std::string(name) + " cannot be changed when resuming: it comes from " + opt.resume);
-    const torch::Device device = tool.device();
     // Under torchrun or srun: one rank of a data-parallel run; rank 0 writes.
-    const auto group = invkit::cli::start_distributed(tool, dist_options, device);
+    const auto group = invkit::cli::start_distributed(tool, dist_options, tool.device());
     const bool main_rank = !group || group->rank() == 0;
+    const torch::Device device = group ? group->device() : tool.device();  // a rank's own GPU under NCCL
 
     invkit::Dataset data = invkit::Dataset::load(opt.input);
     data.require_rows(invkit::io::input_name(opt.input), "there is nothing to train a generator on");

@@ -123,6 +123,23 @@ test_classifier() {
     fail "manifest of c.st.last"
 }
 
+# Two ranks on two GPUs over NCCL (skipped with fewer GPUs, or a build
+# without NCCL): each rank takes the GPU of its local rank, and the states
+# are checked identical at each checkpoint, as under Gloo (the gradients'
+# agreement with one process is DistNccl.TwoGpusSumTheGlobalBatch's).
+test_two_gpus() {
+  gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+  [ "$gpus" -ge 2 ] || skip "fewer than 2 GPUs"
+  start_ranks 2 train-classifier train.st --val val.st "${quick[@]}" --device cuda -o c.st
+  wait_ranks
+  if grep -qs "built without NCCL" r*.err; then skip "this build has no NCCL"; fi
+  [ "${RC[0]}" -eq 0 ] && [ "${RC[1]}" -eq 0 ] || fail "exits ${RC[*]}: $(cat r0.err r1.err)"
+  grep -q "rank 0 of 2 (local 0 of 2), .*; cuda:0$" r0.err || fail "rank 0's launch line: $(cat r0.err)"
+  grep -q "rank 1 of 2 (local 1 of 2), .*; cuda:1$" r1.err || fail "rank 1's launch line: $(cat r1.err)"
+  [ -s r0.out ] && [ ! -s r1.out ] || fail "stdout: rank 0 '$(cat r0.out)', rank 1 '$(cat r1.out)'"
+  [ "$(json c.st.last 'd["manifest"]["distributed"]["ranks"]')" = 2 ] || fail "manifest of c.st.last"
+}
+
 # The MUNIT generator has no BatchNorm: 2 ranks on halves of each batch of
 # 5 (rows 0-1 and 2-4) compute the whole batch's gradients. After one
 # iteration Adam's moments are those gradients (exp_avg = (1 - beta1) g,

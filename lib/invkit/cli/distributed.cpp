@@ -26,6 +26,15 @@ int usable_cores() {
 
 int threads_per_rank(int cores, int local_world) { return std::max(1, cores / std::max(1, local_world)); }
 
+torch::Device rank_device(const std::string& spec, torch::Device parsed, int local_rank, int local_world, int gpus) {
+  if (!parsed.is_cuda() || spec.rfind("cuda:", 0) == 0) return parsed;
+  if (gpus >= local_world) return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
+  if (gpus == 1) return torch::Device(torch::kCUDA, 0);
+  throw UsageError("--device " + spec + ": " + std::to_string(local_world) + " ranks on this node but " +
+                   std::to_string(gpus) + " GPUs: NCCL needs a GPU per rank (start at most " + std::to_string(gpus) +
+                   " per node, or make each rank see its own GPU)");
+}
+
 void add_distributed_options(CLI::App& app, DistributedOptions& options) {
   app.add_option("--dist-timeout", options.timeout,
                  "under torchrun or srun: seconds to wait for the other processes to arrive and for each exchange "
@@ -46,10 +55,12 @@ std::unique_ptr<dist::Group> start_distributed(Tool& tool, const DistributedOpti
                   : threads_per_rank(usable_cores(), launch->local_world);
   }
   set_threads(threads);
-  std::cerr << tool.name() << ": " << launch->describe() << "; " << threads << (threads == 1 ? " thread" : " threads")
-            << std::endl;
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(std::llround(options.timeout * 1000.0)));
-  return dist::join(*launch, device, timeout);
+  const auto mine = rank_device(tool.common().device, device, launch->local_rank, launch->local_world,
+                                static_cast<int>(torch::cuda::device_count()));
+  std::cerr << tool.name() << ": " << launch->describe() << "; " << threads << (threads == 1 ? " thread" : " threads")
+            << (mine.is_cuda() ? "; " + mine.str() : "") << std::endl;
+  return dist::join(*launch, mine, timeout);
 }
 
 }  // namespace invkit::cli

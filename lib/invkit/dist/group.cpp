@@ -1,49 +1,69 @@
 #include "invkit/dist/group.h"
 
+#include <cstdio>
 #include <thread>
 
+#include "invkit/dist/backend.h"
 #include "invkit/error.h"
 
-// CMake defines INVKIT_HAVE_GLOO where gloo's headers are; torch's target
-// defines USE_C10D_GLOO where its library has ProcessGroupGloo.
+// CMake defines INVKIT_HAVE_GLOO where gloo's headers are, INVKIT_HAVE_NCCL
+// where nccl.h is; torch's targets define USE_C10D_GLOO and USE_C10D_NCCL
+// where its libraries have those backends.
 #if defined(INVKIT_HAVE_GLOO) && defined(USE_C10D_GLOO)
 #define INVKIT_GLOO 1
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+#if defined(INVKIT_HAVE_NCCL) && defined(USE_C10D_NCCL)
+#define INVKIT_NCCL 1
+#endif
+#if defined(INVKIT_GLOO) || defined(INVKIT_NCCL)
+#define INVKIT_C10D 1
 #include <torch/csrc/distributed/c10d/HashStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 
 namespace invkit::dist {
 
-namespace {
+namespace detail {
 
-[[maybe_unused]] std::string seconds_text(std::chrono::milliseconds t) {
+std::string seconds_text(std::chrono::milliseconds t) {
   const double s = static_cast<double>(t.count()) / 1000.0;
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g s", s);
   return buf;
 }
 
-// The cause in a c10d or Gloo message, in words (their text names source
-// files and errno values, not what happened to the run).
-[[maybe_unused]] std::string cause(const std::string& what) {
+std::string cause(const std::string& what) {
   auto has = [&](const char* s) { return what.find(s) != std::string::npos; };
   if (has("Connection reset") || has("Connection closed") || has("Broken pipe") || has("EOF") ||
       has("Connection refused"))
     return "another rank closed its connection (it failed, was killed or ended)";
   if (has("imed out") || has("imeout")) return "another rank did not answer within the timeout";
   if (has("Address already in use")) return "the address is already in use";
+  if (has("Duplicate GPU")) return "two ranks use the same GPU (NCCL needs one GPU per rank)";
+  if (has("NCCL") || has("nccl")) return "NCCL failed (NCCL_DEBUG=INFO prints its reason)";
   return "the connection failed";
 }
 
-}  // namespace
+}  // namespace detail
 
+using detail::cause;
+using detail::seconds_text;
+
+bool have_gloo() {
 #ifdef INVKIT_GLOO
+  return true;
+#else
+  return false;
+#endif
+}
 
-bool have_gloo() { return true; }
+#ifdef INVKIT_C10D
 
 namespace {
+
+#ifdef INVKIT_GLOO
 
 class GlooGroup : public Group {
  public:
@@ -51,6 +71,7 @@ class GlooGroup : public Group {
       : pg_(std::move(pg)), rank_(rank), world_(world), timeout_(timeout) {}
   int rank() const override { return rank_; }
   int world() const override { return world_; }
+  torch::Device device() const override { return torch::kCPU; }
 
   void allreduce_sum(torch::Tensor& t) override {
     run("an allreduce", [&] {
@@ -75,12 +96,7 @@ class GlooGroup : public Group {
  private:
   template <class F>
   void run(const char* what, F&& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      throw Error("rank " + std::to_string(rank_) + " of " + std::to_string(world_) + ": " + what + " failed: " +
-                  cause(e.what()) + " (timeout " + seconds_text(timeout_) + ")");
-    }
+    detail::guarded(rank_, world_, timeout_, what, std::forward<F>(f));
   }
 
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
@@ -102,6 +118,8 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const Launch& l) {
   if (l.local_world == l.world) return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
+
+#endif  // INVKIT_GLOO
 
 c10::intrusive_ptr<c10d::Store> connect_store(const Launch& l, std::chrono::milliseconds timeout) {
   c10d::TCPStoreOptions o;
@@ -160,6 +178,7 @@ void await_ranks(c10d::Store& store, const Launch& l, std::chrono::milliseconds 
               ":" + std::to_string(l.port) + "; " + l.source + " launch)");
 }
 
+#ifdef INVKIT_GLOO
 c10::intrusive_ptr<c10d::ProcessGroupGloo> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, int rank,
                                                      int world, std::shared_ptr<::gloo::transport::Device> device,
                                                      std::chrono::milliseconds timeout) {
@@ -176,19 +195,39 @@ c10::intrusive_ptr<c10d::ProcessGroupGloo> make_gloo(const c10::intrusive_ptr<c1
   }
 }
 
+#endif  // INVKIT_GLOO
+
 }  // namespace
 
+#endif  // INVKIT_C10D
+
 std::unique_ptr<Group> join(const Launch& launch, torch::Device device, std::chrono::milliseconds timeout) {
-  if (!device.is_cpu())
-    throw Error("distributed training on " + device.str() +
-                " needs NCCL, which invkit does not support yet; use " + param("device") + " cpu (Gloo)");
+  const std::string runs = launch.source + " launched " + std::to_string(launch.world) + " processes on " +
+                           device.str() + ", but this invkit was built without ";
+  if (device.is_cuda() && !have_nccl())
+    throw Error(runs + "NCCL (its LibTorch has no CUDA, or nccl.h was not found), so it cannot train on several "
+                "GPUs: build against a CUDA LibTorch (docs/cluster.md), use " + param("device") +
+                " cpu (Gloo), or run one process");
+  if (device.is_cpu() && !have_gloo())
+    throw Error(runs + "Gloo, so it cannot train on several: install gloo's headers (Debian: libgloo-dev), rebuild, "
+                "or run one process");
+  if (!device.is_cpu() && !device.is_cuda())
+    throw Error("distributed training on " + device.str() + " is not supported: use " + param("device") +
+                " cpu (Gloo) or cuda (NCCL)");
+#ifdef INVKIT_C10D
   auto store = connect_store(launch, timeout);
   await_ranks(*store, launch, timeout);
+  if (device.is_cuda()) return detail::nccl_group(store, launch.rank, launch.world, device, timeout);
+#ifdef INVKIT_GLOO
   auto pg = make_gloo(store, launch.rank, launch.world, gloo_device(launch), timeout);
   return std::make_unique<GlooGroup>(std::move(pg), launch.rank, launch.world, timeout);
+#endif
+#endif
+  throw Error("distributed training: no backend for " + device.str());  // not reached: refused above
 }
 
 std::vector<std::unique_ptr<Group>> local_groups(int world, std::chrono::milliseconds timeout) {
+#ifdef INVKIT_GLOO
   auto store = c10::make_intrusive<c10d::HashStore>();
   std::vector<std::unique_ptr<Group>> groups(static_cast<size_t>(world));
   std::vector<std::thread> threads;
@@ -206,22 +245,9 @@ std::vector<std::unique_ptr<Group>> local_groups(int world, std::chrono::millise
   for (const auto& e : errors)
     if (!e.empty()) throw Error(e);
   return groups;
-}
-
-#else  // no Gloo in this build
-
-bool have_gloo() { return false; }
-
-std::unique_ptr<Group> join(const Launch& launch, torch::Device, std::chrono::milliseconds) {
-  throw Error(launch.source + " launched " + std::to_string(launch.world) +
-              " processes, but this invkit was built without Gloo, so it cannot train on several: install gloo's "
-              "headers (Debian: libgloo-dev), rebuild, or run one process");
-}
-
-std::vector<std::unique_ptr<Group>> local_groups(int, std::chrono::milliseconds) {
+#else
   throw Error("this invkit was built without Gloo");
-}
-
 #endif
+}
 
 }  // namespace invkit::dist

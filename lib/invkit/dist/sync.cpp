@@ -22,7 +22,7 @@ void broadcast_tensors(Group& group, const std::vector<torch::Tensor>& tensors) 
     for (const auto& t : tensors)
       if (t.scalar_type() == dtype) {
         mine.push_back(t);
-        flat_parts.push_back(t.detach().to(torch::kCPU).reshape(-1));
+        flat_parts.push_back(t.detach().to(group.device()).reshape(-1));
       }
     auto flat = torch::cat(flat_parts).contiguous();
     group.broadcast(flat, 0);
@@ -66,7 +66,9 @@ void check_same_state(Group& group, torch::nn::Module& module, const std::string
   auto all = torch::zeros({w, 4}, torch::kDouble);  // each rank's digest in 16-bit pieces (exact as doubles)
   const uint64_t d = state_digest(module);
   for (int i = 0; i < 4; ++i) all[group.rank()][i] = static_cast<double>((d >> (16 * i)) & 0xffff);
+  all = all.to(group.device());
   group.allreduce_sum(all);
+  all = all.to(torch::kCPU);
   std::string differ;
   for (int r = 1; r < w; ++r)
     if (!torch::equal(all[r], all[0])) differ += (differ.empty() ? "" : ", ") + std::to_string(r);
@@ -99,15 +101,16 @@ Reduced reduce_gradients(Group& group, const std::vector<torch::Tensor>& params,
     std::vector<torch::Tensor> parts;
     for (size_t i : buckets[b]) {
       const auto& p = params[i];
-      parts.push_back(p.grad().defined() ? p.grad().detach().to(torch::kCPU).reshape(-1)
-                                         : torch::zeros({p.numel()}, torch::TensorOptions().dtype(dtype)));
+      parts.push_back(p.grad().defined()
+                          ? p.grad().detach().to(group.device()).reshape(-1)
+                          : torch::zeros({p.numel()}, torch::TensorOptions().dtype(dtype).device(group.device())));
     }
     auto flat = torch::cat(parts);
     flat.mul_(weight);
     if (b + 1 == buckets.size()) {
       std::vector<double> tail{weight};
       tail.insert(tail.end(), extras.begin(), extras.end());
-      flat = torch::cat({flat, torch::tensor(tail, torch::kDouble).to(dtype)});
+      flat = torch::cat({flat, torch::tensor(tail, torch::kDouble).to(group.device(), dtype)});
     }
     flat = flat.contiguous();
     group.allreduce_sum(flat);
@@ -115,7 +118,7 @@ Reduced reduce_gradients(Group& group, const std::vector<torch::Tensor>& params,
   }
   auto& last = flats.back();
   const int64_t tail_at = last.numel() - static_cast<int64_t>(extras.size()) - 1;
-  auto tail = last.slice(0, tail_at).to(torch::kDouble).contiguous();
+  auto tail = last.slice(0, tail_at).to(torch::kCPU, torch::kDouble).contiguous();
   Reduced out;
   out.weight = tail.data_ptr<double>()[0];
   out.extras.assign(tail.data_ptr<double>() + 1, tail.data_ptr<double>() + tail.numel());
@@ -154,8 +157,9 @@ Stop read_stop(const std::vector<double>& slots, size_t offset, int world) {
 
 Stop agree_on_stop(Group& group, int signal) {
   auto slots = stop_slots(group, signal);
-  auto t = torch::tensor(slots, torch::kDouble);
+  auto t = torch::tensor(slots, torch::kDouble).to(group.device());
   group.allreduce_sum(t);
+  t = t.to(torch::kCPU);
   std::vector<double> summed(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
   return read_stop(summed, 0, group.world());
 }
