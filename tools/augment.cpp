@@ -5,7 +5,6 @@
 #include <chrono>
 #include <ctime>
 #include <cstdio>
-#include <iostream>
 #include <limits>
 
 #include "invkit/checkpoint/generator.h"
@@ -86,8 +85,7 @@ int main(int argc, char** argv) {
         opt.shard.empty() ? std::pair<int64_t, int64_t>{0, 1} : invkit::cli::parse_shard_spec(opt.shard);
     invkit::io::refuse_binary_to_terminal(opt.output);
     const torch::Device device = tool.device();
-    if (const auto note = invkit::models::precision_note(precision, device); !note.empty())
-      std::cerr << tool.name() << ": note: " << note << std::endl;
+    tool.note(invkit::models::precision_note(precision, device));
     const uint64_t seed = tool.common().seed;
 
     // The draw x -> x' (and its parameters) of a transform spec or a generator,

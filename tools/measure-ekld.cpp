@@ -81,8 +81,7 @@ int main(int argc, char** argv) {
       throw invkit::UsageError("--style-temperature and --gen-precision need --generator");
     const auto precision = invkit::models::parse_precision(opt.gen_precision);
     const auto device = tool.device();
-    if (const auto note = invkit::models::precision_note(precision, device); !note.empty())
-      std::cerr << tool.name() << ": note: " << note << std::endl;
+    tool.note(invkit::models::precision_note(precision, device));
     const uint64_t seed = tool.common().seed;
     const std::string data_path = opt.files.back();
     const std::vector<std::string> checkpoints(opt.files.begin(), opt.files.end() - 1);

@@ -92,8 +92,7 @@ int main(int argc, char** argv) {
     auto truth = invkit::transforms::parse_transform(opt.transform);
     auto generator = invkit::checkpoint::load_generator(opt.generator, device);
     generator.precision = invkit::models::parse_precision(opt.gen_precision);
-    if (const auto note = invkit::models::precision_note(generator.precision, device); !note.empty())
-      std::cerr << tool.name() << ": note: " << note << std::endl;
+    tool.note(invkit::models::precision_note(generator.precision, device));
 
     auto data = invkit::Dataset::load(opt.data);
     const std::string data_name = invkit::io::input_name(opt.data);

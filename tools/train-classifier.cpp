@@ -77,8 +77,7 @@ int main(int argc, char** argv) {
     const auto group = invkit::cli::start_distributed(tool, dist_options, tool.device());
     const bool main_rank = !group || group->rank() == 0;
     const torch::Device device = group ? group->device() : tool.device();  // a rank's own GPU under NCCL
-    if (const auto note = invkit::models::precision_note(cfg.git.precision, device); !note.empty())
-      std::cerr << tool.name() << ": note: " << note << std::endl;
+    tool.note(invkit::models::precision_note(cfg.git.precision, device));
     invkit::train::TrainInputs in;
     in.train_name = invkit::io::input_name(train_path);
     in.train = invkit::Dataset::load(train_path);

@@ -45,7 +45,7 @@ void add_distributed_options(CLI::App& app, DistributedOptions& options) {
 std::unique_ptr<dist::Group> start_distributed(Tool& tool, const DistributedOptions& options, torch::Device device) {
   std::string note;
   auto launch = dist::detect_launch(dist::process_environment(), &note);
-  if (!note.empty()) std::cerr << tool.name() << ": note: " << note << std::endl;
+  tool.note(note);
   if (!launch) return nullptr;
   int threads = tool.common().threads;
   if (threads == 0) {

@@ -144,6 +144,10 @@ Tool& Tool::add_generator_sampling(double& temperature, std::string& precision) 
 
 torch::Device Tool::device() const { return parse_device(common_.device); }
 
+void Tool::note(const std::string& text) const {
+  if (!text.empty()) std::cerr << name_ << ": note: " << text << std::endl;
+}
+
 nlohmann::json Tool::history_entry() const {
   // Arguments that are not UTF-8 (a path with a Latin-1 byte) are stored in
   // the escaped form of io/text.h, and listed, so they can be undone exactly.

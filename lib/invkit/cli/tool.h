@@ -65,6 +65,9 @@ class Tool {
   // The device chosen by --device (valid once run() parsed the options).
   torch::Device device() const;
 
+  // Prints "NAME: note: TEXT" on stderr; nothing when `text` is empty.
+  void note(const std::string& text) const;
+
   // {tool, version, arguments, seed}: how an output was made. Arguments
   // that are not UTF-8 are stored escaped (io/text.h); their indices are
   // then listed under "escaped_arguments".

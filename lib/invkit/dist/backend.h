@@ -38,7 +38,7 @@ void guarded(int rank, int world, std::chrono::milliseconds timeout, const char*
 
 // The NCCL group of `world` ranks on `store` (every rank has joined it), this
 // one `rank` on the GPU `device`, which becomes the current CUDA device.
-// Defined in nccl.cpp where this build has NCCL (have_nccl()).
+// Defined in nccl.cpp, only where this build has NCCL (have_nccl()).
 std::unique_ptr<Group> nccl_group(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world,
                                   torch::Device device, std::chrono::milliseconds timeout);
 

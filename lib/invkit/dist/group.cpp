@@ -217,7 +217,9 @@ std::unique_ptr<Group> join(const Launch& launch, torch::Device device, std::chr
 #ifdef INVKIT_C10D
   auto store = connect_store(launch, timeout);
   await_ranks(*store, launch, timeout);
+#ifdef INVKIT_NCCL
   if (device.is_cuda()) return detail::nccl_group(store, launch.rank, launch.world, device, timeout);
+#endif
 #ifdef INVKIT_GLOO
   auto pg = make_gloo(store, launch.rank, launch.world, gloo_device(launch), timeout);
   return std::make_unique<GlooGroup>(std::move(pg), launch.rank, launch.world, timeout);

@@ -89,15 +89,6 @@ namespace invkit::dist {
 
 bool have_nccl() { return false; }
 
-namespace detail {
-
-std::unique_ptr<Group> nccl_group(const c10::intrusive_ptr<c10d::Store>&, int, int, torch::Device,
-                                  std::chrono::milliseconds) {
-  throw Error("this invkit was built without NCCL");
-}
-
-}  // namespace detail
-
 }  // namespace invkit::dist
 
 #endif

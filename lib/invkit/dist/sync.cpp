@@ -37,6 +37,12 @@ void broadcast_tensors(Group& group, const std::vector<torch::Tensor>& tensors) 
 
 }  // namespace
 
+torch::Tensor sum_on_cpu(Group& group, const torch::Tensor& t) {
+  auto on_device = t.to(group.device()).contiguous();
+  group.allreduce_sum(on_device);
+  return on_device.to(torch::kCPU);
+}
+
 void broadcast_state(Group& group, torch::nn::Module& module) {
   std::vector<torch::Tensor> ts = module.parameters();
   for (auto& b : module.buffers()) ts.push_back(b);
@@ -66,9 +72,7 @@ void check_same_state(Group& group, torch::nn::Module& module, const std::string
   auto all = torch::zeros({w, 4}, torch::kDouble);  // each rank's digest in 16-bit pieces (exact as doubles)
   const uint64_t d = state_digest(module);
   for (int i = 0; i < 4; ++i) all[group.rank()][i] = static_cast<double>((d >> (16 * i)) & 0xffff);
-  all = all.to(group.device());
-  group.allreduce_sum(all);
-  all = all.to(torch::kCPU);
+  all = sum_on_cpu(group, all);
   std::string differ;
   for (int r = 1; r < w; ++r)
     if (!torch::equal(all[r], all[0])) differ += (differ.empty() ? "" : ", ") + std::to_string(r);
@@ -157,9 +161,7 @@ Stop read_stop(const std::vector<double>& slots, size_t offset, int world) {
 
 Stop agree_on_stop(Group& group, int signal) {
   auto slots = stop_slots(group, signal);
-  auto t = torch::tensor(slots, torch::kDouble).to(group.device());
-  group.allreduce_sum(t);
-  t = t.to(torch::kCPU);
+  const auto t = sum_on_cpu(group, torch::tensor(slots, torch::kDouble));
   std::vector<double> summed(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
   return read_stop(summed, 0, group.world());
 }

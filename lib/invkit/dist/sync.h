@@ -28,6 +28,10 @@ void broadcast_state(Group& group, torch::nn::Module& module);
 // checkpoints. Parameters need no copy: they stay identical.
 void broadcast_buffers(Group& group, torch::nn::Module& module);
 
+// The elementwise sum over the ranks of each rank's CPU tensor `t`, on the
+// CPU: it travels on the group's device (the GPU under NCCL) and back.
+torch::Tensor sum_on_cpu(Group& group, const torch::Tensor& t);
+
 // A 64-bit digest of the bytes of `module`'s parameters and buffers.
 uint64_t state_digest(torch::nn::Module& module);
 // Checks that every rank's `module` holds the same parameters and buffers,

@@ -357,13 +357,11 @@ metrics::ClassMetrics evaluate_shared(Run& run, const Dataset& d) {
   dist::Group& g = *run.group;
   const int64_t n = d.size(), k = run.spec.num_classes;
   const auto [a, b] = dist::slice_of(0, n, g.rank(), g.world());
-  // Each row filled by one rank, zeros elsewhere: the sum is exact.
-  auto all = torch::zeros({n, k}, torch::TensorOptions().dtype(torch::kFloat).device(g.device()));
+  auto all = torch::zeros({n, k}, torch::kFloat);  // each row filled by one rank, zeros elsewhere: the sum is exact
   if (a < b)
     all.slice(0, a, b).copy_(
         models::predict_logits(*run.model, run.norm, d.images.slice(0, a, b), run.config.batch, run.device));
-  g.allreduce_sum(all);
-  all = all.to(torch::kCPU);
+  all = dist::sum_on_cpu(g, all);
   return metrics::classification_metrics(all.argmax(1), d.labels, k, run.counts, run.config.shots);
 }
 
